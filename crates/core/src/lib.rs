@@ -1,0 +1,14 @@
+//! burnwatch's shared vocabulary. Every other crate speaks in these types, so a fire pixel keeps the
+//! same meaning from the product file to the patrol phone.
+//!
+//! Invariants held here: coordinates are WGS84 lon/lat degrees, times are UTC.
+
+pub mod alert;
+pub mod config;
+pub mod coords;
+pub mod detection;
+pub mod geodesy;
+
+pub use alert::{AlertState, Outcome, TransitionError};
+pub use config::{Config, ConfigError};
+pub use detection::{ConfidenceClass, DayNight, Detection, Instrument, SourceKind};
