@@ -7,6 +7,7 @@ pub mod alert;
 pub mod config;
 pub mod coords;
 pub mod detection;
+pub mod event;
 pub mod geodesy;
 
 pub use alert::{AlertState, Outcome, TransitionError};

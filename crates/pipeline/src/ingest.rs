@@ -1,0 +1,368 @@
+//! One product file through the whole path, atomically and idempotently.
+
+use crate::filter::Filter;
+use crate::routing::Routing;
+use burnwatch_core::config::{Config, EventsConfig};
+use burnwatch_core::event::EventRef;
+use burnwatch_core::geodesy::km_to_degrees;
+use burnwatch_events::{plan, Candidate, Params};
+use burnwatch_ingest::{parse_file, IngestError, RowError};
+use burnwatch_store::{
+    BBox, DetectionRow, EventUpdate, FileRecord, IngestBatch, NewEvent, Store, StoreError,
+};
+use chrono::{Duration, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot quarantine {path}: {source}")]
+    Quarantine {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What happened to one file; `burnwatch ingest --json` prints one per file.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct FileReport {
+    pub file: String,
+    pub format: Option<String>,
+    pub rows_read: usize,
+    pub rows_rejected: usize,
+    pub detections_new: usize,
+    pub detections_duplicate: usize,
+    pub suppressed: usize,
+    /// Detections in no township and not near one: stored, routed to nobody.
+    pub outside: usize,
+    pub events_new: usize,
+    pub events_updated: usize,
+    pub alerts_new: usize,
+    /// The file-level rejection, when the file was quarantined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quarantined_to: Option<String>,
+    /// Bad rows, with their line numbers; the good rows went through.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub row_errors: Vec<RowErrorReport>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RowErrorReport {
+    pub line: usize,
+    pub message: String,
+}
+
+impl From<&RowError> for RowErrorReport {
+    fn from(e: &RowError) -> Self {
+        Self {
+            line: e.line,
+            message: e.message.clone(),
+        }
+    }
+}
+
+pub struct Pipeline<S: Store> {
+    store: S,
+    routing: Routing,
+    filters: Vec<Box<dyn Filter>>,
+    events: EventsConfig,
+    quarantine_dir: PathBuf,
+    actor: String,
+}
+
+/// How often a batch is re-planned when another writer got in first.
+const CONFLICT_RETRIES: usize = 3;
+
+impl<S: Store> Pipeline<S> {
+    pub fn new(store: S, routing: Routing, filters: Vec<Box<dyn Filter>>, config: &Config) -> Self {
+        Self {
+            store,
+            routing,
+            filters,
+            events: config.events.clone(),
+            quarantine_dir: config.ingest.quarantine_dir.clone(),
+            actor: "burnwatch-ingest".into(),
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    /// Runs one file through the whole path. A file-level problem (unknown format, unreadable)
+    /// quarantines the file and is reported, not returned as an error: only store failures are
+    /// errors, since they stop all work.
+    pub fn ingest_file(&mut self, path: &Path) -> Result<FileReport, PipelineError> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let mut report = FileReport {
+            file: path.display().to_string(),
+            ..Default::default()
+        };
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                // Nothing to hash or move: a missing or unreadable path is reported only.
+                report.error = Some(format!("cannot read {}: {e}", path.display()));
+                return Ok(report);
+            }
+        };
+        let sha256 = hex(&Sha256::digest(&bytes));
+        let received_at = Utc::now();
+        let parsed = match parse_file(path) {
+            Ok(p) => p,
+            Err(e) => return self.reject(path, &name, sha256, &e, report),
+        };
+        report.format = Some(parsed.format.as_str().to_owned());
+        report.rows_read = parsed.rows_read;
+        report.rows_rejected = parsed.rejected.len();
+        report.row_errors = parsed.rejected.iter().map(RowErrorReport::from).collect();
+        let file = FileRecord {
+            name,
+            sha256,
+            format: report.format.clone(),
+            rows_read: parsed.rows_read,
+            rows_rejected: parsed.rejected.len(),
+            reason: None,
+            received_at,
+        };
+
+        for attempt in 0.. {
+            let batch = self.plan_batch(&file, &parsed.detections, &mut report)?;
+            match self.store.commit_batch(&batch) {
+                Ok(outcome) => {
+                    report.detections_new = outcome.detections_new;
+                    report.events_new = outcome.events_new;
+                    report.events_updated = outcome.events_updated;
+                    report.alerts_new = outcome.alerts_new;
+                    break;
+                }
+                Err(StoreError::Conflict(_)) if attempt < CONFLICT_RETRIES => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        tracing::info!(
+            file = %report.file,
+            format = ?report.format,
+            new = report.detections_new,
+            duplicate = report.detections_duplicate,
+            alerts = report.alerts_new,
+            "ingested"
+        );
+        Ok(report)
+    }
+
+    fn plan_batch(
+        &self,
+        file: &FileRecord,
+        detections: &[burnwatch_core::Detection],
+        report: &mut FileReport,
+    ) -> Result<IngestBatch, PipelineError> {
+        // Within one file and against the store, the same pixel of the same pass is one detection.
+        let mut seen = std::collections::HashSet::new();
+        let mut fresh = Vec::new();
+        for d in detections {
+            let key = d.natural_key();
+            if seen.insert(key.clone()) {
+                fresh.push((key, d));
+            }
+        }
+        let keys: Vec<String> = fresh.iter().map(|(k, _)| k.clone()).collect();
+        let existing: std::collections::HashSet<String> =
+            self.store.existing_detection_keys(&keys)?.into_iter().collect();
+        fresh.retain(|(k, _)| !existing.contains(k));
+        report.detections_duplicate = detections.len() - fresh.len();
+
+        let mut rows = Vec::with_capacity(fresh.len());
+        let mut candidates = Vec::new();
+        let mut candidate_rows = Vec::new();
+        let mut placements = Vec::new();
+        report.suppressed = 0;
+        report.outside = 0;
+        for (key, d) in fresh {
+            let suppressed_by = self.filters.iter().find_map(|f| f.check(d));
+            let placement = self.routing.place(d.lon, d.lat);
+            if suppressed_by.is_some() {
+                report.suppressed += 1;
+            } else if placement.township.is_none() {
+                report.outside += 1;
+            } else {
+                candidates.push(Candidate {
+                    lon: d.lon,
+                    lat: d.lat,
+                    frp_mw: d.frp_mw,
+                    acq_time: d.acq_time,
+                    search_radius_km: d.search_radius_km(),
+                    pass_key: format!(
+                        "{}|{}|{}",
+                        d.instrument.as_str(),
+                        d.satellite,
+                        d.acq_time.format("%Y%m%dT%H%M")
+                    ),
+                });
+                candidate_rows.push(rows.len());
+            }
+            rows.push(DetectionRow {
+                detection: d.clone(),
+                natural_key: key,
+                region_id: placement.township.clone(),
+                county_id: placement.county.clone(),
+                suppressed_by,
+                event: EventRef::None,
+            });
+            placements.push(placement);
+        }
+
+        let open = match bounding_box(&candidates, self.events.attach_radius_km) {
+            Some(bbox) => {
+                let window = Duration::seconds((self.events.attach_window_hours * 3600.0) as i64);
+                let from = candidates.iter().map(|c| c.acq_time).min().expect("non-empty") - window;
+                let to = candidates.iter().map(|c| c.acq_time).max().expect("non-empty") + window;
+                self.store.open_events(bbox, from, to)?
+            }
+            None => Vec::new(),
+        };
+        let params = Params {
+            cluster_radius_km: self.events.cluster_radius_km,
+            attach_radius_km: self.events.attach_radius_km,
+            attach_window: Duration::seconds((self.events.attach_window_hours * 3600.0) as i64),
+        };
+        let planned = plan(&candidates, &open, &params);
+        for (c, assignment) in planned.assignments.iter().enumerate() {
+            rows[candidate_rows[c]].event = *assignment;
+        }
+        let new_events = planned
+            .new_events
+            .into_iter()
+            .map(|ev| {
+                // The event belongs where its representative (hottest) pixel is.
+                let rep = ev
+                    .members
+                    .iter()
+                    .map(|&c| candidate_rows[c])
+                    .find(|&r| {
+                        let d = &rows[r].detection;
+                        d.lon == ev.summary.lon && d.lat == ev.summary.lat
+                    })
+                    .unwrap_or(candidate_rows[ev.members[0]]);
+                let placement = &placements[rep];
+                NewEvent {
+                    summary: ev.summary,
+                    region_id: placement.township.clone(),
+                    county_id: placement.county.clone(),
+                    neighbours: placement.neighbours.clone(),
+                    raise_alert: placement.township.is_some(),
+                }
+            })
+            .collect();
+        Ok(IngestBatch {
+            file: file.clone(),
+            detections: rows,
+            new_events,
+            event_updates: planned
+                .updates
+                .into_iter()
+                .map(|(id, summary)| EventUpdate { id, summary })
+                .collect(),
+            actor: self.actor.clone(),
+        })
+    }
+
+    fn reject(
+        &mut self,
+        path: &Path,
+        name: &str,
+        sha256: String,
+        error: &IngestError,
+        mut report: FileReport,
+    ) -> Result<FileReport, PipelineError> {
+        let reason = error.to_string();
+        tracing::warn!(file = %path.display(), %reason, "rejected, quarantined");
+        let target = quarantine(path, name, &sha256, &self.quarantine_dir, &reason)?;
+        self.store.record_rejected_file(&FileRecord {
+            name: name.to_owned(),
+            sha256,
+            format: None,
+            rows_read: 0,
+            rows_rejected: 0,
+            reason: Some(reason.clone()),
+            received_at: Utc::now(),
+        })?;
+        report.error = Some(reason);
+        report.quarantined_to = Some(target.display().to_string());
+        Ok(report)
+    }
+}
+
+/// Moves a rejected file into the quarantine folder with a `.reason.txt` beside it. The reason is
+/// written first, so a crash between the two steps leaves the file in place to be retried rather
+/// than a quarantined file without its reason.
+fn quarantine(
+    path: &Path,
+    name: &str,
+    sha256: &str,
+    dir: &Path,
+    reason: &str,
+) -> Result<PathBuf, PipelineError> {
+    let err = |source| PipelineError::Quarantine {
+        path: path.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let mut target = dir.join(name);
+    if target.exists() {
+        target = dir.join(format!("{}.{name}", &sha256[..12]));
+    }
+    let mut reason_path = target.clone().into_os_string();
+    reason_path.push(".reason.txt");
+    std::fs::write(&reason_path, format!("{}\n{reason}\n", path.display())).map_err(err)?;
+    if std::fs::rename(path, &target).is_err() {
+        // Across file systems rename fails: copy, then remove the original.
+        std::fs::copy(path, &target).map_err(err)?;
+        std::fs::remove_file(path).map_err(err)?;
+    }
+    Ok(target)
+}
+
+fn bounding_box(candidates: &[Candidate], margin_km: f64) -> Option<BBox> {
+    let first = candidates.first()?;
+    let mut b = BBox {
+        min_lon: first.lon,
+        min_lat: first.lat,
+        max_lon: first.lon,
+        max_lat: first.lat,
+    };
+    for c in candidates {
+        b.min_lon = b.min_lon.min(c.lon);
+        b.max_lon = b.max_lon.max(c.lon);
+        b.min_lat = b.min_lat.min(c.lat);
+        b.max_lat = b.max_lat.max(c.lat);
+    }
+    let worst_lat = b.min_lat.abs().max(b.max_lat.abs());
+    let (dlon, dlat) = km_to_degrees(margin_km, worst_lat);
+    b.min_lon -= dlon;
+    b.max_lon += dlon;
+    b.min_lat -= dlat;
+    b.max_lat += dlat;
+    Some(b)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
