@@ -30,7 +30,8 @@ pub(crate) fn granule_info(s: &str) -> (Option<&'static str>, Option<DateTime<Ut
         {
             platform = fields::viirs_platform(tok);
         } else if date.is_none() {
-            date = digits_after('d', &[8]).and_then(|d| NaiveDate::parse_from_str(d, "%Y%m%d").ok());
+            date =
+                digits_after('d', &[8]).and_then(|d| NaiveDate::parse_from_str(d, "%Y%m%d").ok());
         } else if time.is_none() {
             // HHMMSS plus an optional tenth of a second, which is dropped.
             time = digits_after('t', &[6, 7])
@@ -96,7 +97,8 @@ pub(crate) fn parse<R: BufRead>(
         if trimmed.is_empty() {
             continue;
         }
-        if let Some(comment) = trimmed.strip_prefix('#') {
+        // Comments only head the file: a '#' among the rows is a damaged row, reported.
+        if let Some(comment) = trimmed.strip_prefix('#').filter(|_| granule.is_none()) {
             let comment = comment.trim();
             // `get` rather than slicing: the comment may hold non-ASCII text.
             let source = comment
@@ -175,8 +177,9 @@ mod tests {
 
     #[test]
     fn granule_names_give_platform_and_time() {
-        let (p, t) =
-            granule_info(" AFIMG_j01_d20210414_t1126439_e1128084_b17637_c20210414114130392094_cspp_dev.nc");
+        let (p, t) = granule_info(
+            " AFIMG_j01_d20210414_t1126439_e1128084_b17637_c20210414114130392094_cspp_dev.nc",
+        );
         assert_eq!(p, Some("NOAA-20"));
         assert_eq!(t.unwrap().to_rfc3339(), "2021-04-14T11:26:43+00:00");
         let (p, t) = granule_info("AFIMG_npp_d20251118_t0512001_e0513243.txt");

@@ -51,7 +51,10 @@ pub(crate) fn longitude(col: &str, s: &str) -> Result<f64, String> {
     if (-180.0..=180.0).contains(&v) {
         Ok(v)
     } else {
-        Err(format!("{col} {} is out of range -180..180", show(s.trim())))
+        Err(format!(
+            "{col} {} is out of range -180..180",
+            show(s.trim())
+        ))
     }
 }
 
@@ -113,9 +116,13 @@ fn digits(s: &str) -> Option<u32> {
 pub(crate) fn ymd(col: &str, s: &str) -> Result<NaiveDate, String> {
     let t = s.trim();
     let ok = t.len() == 10
-        && t.bytes()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        && t.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     ok.then(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
         .flatten()
         .ok_or_else(|| format!("{col} {} is not a YYYY-MM-DD date", show(t)))
@@ -212,7 +219,9 @@ mod tests {
         assert_eq!(t("0046").unwrap(), "00:46");
         assert_eq!(t("1302").unwrap(), "13:02");
         assert_eq!(t("13:02").unwrap(), "13:02");
-        for bad in ["", "2400", "0960", "12345", "+123", "-5", "1a", "1:5", "NaN"] {
+        for bad in [
+            "", "2400", "0960", "12345", "+123", "-5", "1a", "1:5", "NaN",
+        ] {
             assert!(t(bad).is_err(), "{bad}");
         }
     }
@@ -230,7 +239,13 @@ mod tests {
     #[test]
     fn dates_are_strict() {
         assert!(ymd("acq_date", "2025-11-18").is_ok());
-        for bad in ["2025-13-01", "2025-02-30", "2025/11/18", "25-11-18", "+2025-11-1"] {
+        for bad in [
+            "2025-13-01",
+            "2025-02-30",
+            "2025/11/18",
+            "25-11-18",
+            "+2025-11-1",
+        ] {
             assert!(ymd("acq_date", bad).is_err(), "{bad}");
         }
     }

@@ -98,7 +98,6 @@ pub(crate) fn parse<R: BufRead>(
         rejected: Vec::new(),
     };
     let mut cols: Option<Columns> = None;
-    let mut fields: Vec<Cow<str>> = Vec::new();
     while let Some(line) = lines.next_line()? {
         let Some(text) = line.text else {
             if cols.is_none() {
@@ -114,7 +113,9 @@ pub(crate) fn parse<R: BufRead>(
             continue;
         };
         let trimmed = text.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+        // FIRMS has no comments; tolerate them above the header only, so a damaged row that
+        // happens to start with '#' is reported rather than silently dropped.
+        if trimmed.is_empty() || (cols.is_none() && trimmed.starts_with('#')) {
             continue;
         }
         let Some(c) = &cols else {
@@ -123,6 +124,7 @@ pub(crate) fn parse<R: BufRead>(
             continue;
         };
         out.rows_read += 1;
+        let mut fields: Vec<Cow<str>> = Vec::with_capacity(16);
         let row = fields::split_csv(text, &mut fields).and_then(|()| row(format, c, &fields));
         match row {
             Ok(d) => out.detections.push(d),

@@ -96,7 +96,8 @@ pub(crate) fn satellite_from_name(path: &Path) -> &'static str {
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_uppercase())
         .unwrap_or_default();
-    let has = |code: &str| name.starts_with(&format!("{code}_")) || name.contains(&format!("_{code}_"));
+    let has =
+        |code: &str| name.starts_with(&format!("{code}_")) || name.contains(&format!("_{code}_"));
     if has("H09") {
         "Himawari-9"
     } else if has("H08") {
@@ -118,7 +119,6 @@ pub(crate) fn parse<R: BufRead>(
         rejected: Vec::new(),
     };
     let mut cols: Option<Columns> = None;
-    let mut fields: Vec<Cow<str>> = Vec::new();
     while let Some(line) = lines.next_line()? {
         let Some(text) = line.text else {
             if cols.is_none() {
@@ -137,7 +137,8 @@ pub(crate) fn parse<R: BufRead>(
         if trimmed.is_empty() {
             continue;
         }
-        if let Some(comment) = trimmed.strip_prefix('#') {
+        // Comments only head the file: a '#' among the rows is a damaged row, reported.
+        if let Some(comment) = trimmed.strip_prefix('#').filter(|_| out.rows_read == 0) {
             let names = header_names(comment);
             if cols.is_none() && is_header(&names) {
                 cols = Some(columns(&names)?);
@@ -156,6 +157,7 @@ pub(crate) fn parse<R: BufRead>(
             }
         };
         out.rows_read += 1;
+        let mut fields: Vec<Cow<str>> = Vec::with_capacity(16);
         let row = fields::split_csv(text, &mut fields).and_then(|()| row(c, &fields, satellite));
         match row {
             Ok(d) => out.detections.push(d),

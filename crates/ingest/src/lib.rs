@@ -125,7 +125,7 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, IngestError> {
     let format = sniff(path, &head)?;
     if format == ProductFormat::Vnp14imgNetcdf {
         drop(file);
-        return netcdf::parse_vnp14img(path);
+        return netcdf::parse(path).and_then(check_something_parsed);
     }
     // Stream the rest, so a huge file is never held in memory twice and a huge line is
     // refused after MAX_LINE_BYTES, not after reading it all.

@@ -124,7 +124,10 @@ mod tests {
         let mut data = b"ok\n".to_vec();
         data.extend(vec![b'7'; MAX_LINE_BYTES + 1]);
         let err = collect(&data).unwrap_err();
-        assert!(matches!(err, IngestError::LineTooLong { line: 2, .. }), "{err}");
+        assert!(
+            matches!(err, IngestError::LineTooLong { line: 2, .. }),
+            "{err}"
+        );
         // Exactly at the cap is still a line.
         let data = vec![b'7'; MAX_LINE_BYTES];
         assert_eq!(collect(&data).unwrap().len(), 1);

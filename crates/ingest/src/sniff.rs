@@ -86,9 +86,8 @@ fn check_text_bytes(window: &[u8]) -> Result<(), IngestError> {
         };
         let half = window.len() / 2;
         let (even, odd) = (zeros_at(0), zeros_at(1));
-        let utf16 = half > 0
-            && (even.max(odd) * 10 > half * 4)
-            && (even.min(odd) * 20 < half.max(1));
+        let utf16 =
+            half > 0 && (even.max(odd) * 10 > half * 4) && (even.min(odd) * 20 < half.max(1));
         return Err(if utf16 {
             IngestError::NotUtf8 {
                 detail: "looks like UTF-16 text without a byte-order mark; save it as UTF-8".into(),
@@ -239,10 +238,16 @@ mod tests {
     fn recognises_by_content_not_name() {
         let modis = b"latitude,longitude,brightness,scan,track,acq_date,acq_time,satellite,confidence,version,bright_t31,frp,daynight\n";
         assert_eq!(s("x.txt", modis).unwrap(), ProductFormat::FirmsModisCsv);
-        assert_eq!(s("AFIMG_x.txt", modis).unwrap(), ProductFormat::FirmsModisCsv);
+        assert_eq!(
+            s("AFIMG_x.txt", modis).unwrap(),
+            ProductFormat::FirmsModisCsv
+        );
         let viirs = b"\xEF\xBB\xBFlatitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,confidence,version,bright_ti5,frp,daynight\n";
         assert_eq!(s("x", viirs).unwrap(), ProductFormat::FirmsViirsCsv);
-        assert_eq!(s("x", b"CDF\x01\0\0").unwrap(), ProductFormat::Vnp14imgNetcdf);
+        assert_eq!(
+            s("x", b"CDF\x01\0\0").unwrap(),
+            ProductFormat::Vnp14imgNetcdf
+        );
         assert_eq!(
             s("x", b"# a\n# ID,Year,Month,Day,Time(UTC),Lat,Lon,Area(km^2),Volcano,Level,Reliability,FRP(Wm^-2),QF,Hot(ID)\n").unwrap(),
             ProductFormat::HimawariWlfCsv
