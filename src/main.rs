@@ -15,10 +15,19 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
-#[command(name = "burnwatch", version, about = "Finds straw fires in satellite data and routes each to the township patrol that owns it")]
+#[command(
+    name = "burnwatch",
+    version,
+    about = "Finds straw fires in satellite data and routes each to the township patrol that owns it"
+)]
 struct Cli {
     /// Configuration file (TOML). Defaults to the demo prefecture in samples/.
-    #[arg(long, global = true, env = "BURNWATCH_CONFIG", default_value = "samples/burnwatch.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "BURNWATCH_CONFIG",
+        default_value = "samples/burnwatch.toml"
+    )]
     config: PathBuf,
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -111,6 +120,15 @@ fn main() -> std::process::ExitCode {
     init_logging(cli.log_format);
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // A reader that stops early (`burnwatch alerts | head`) is not an error.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            std::process::ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("burnwatch: {e:#}");
             std::process::ExitCode::FAILURE
@@ -149,9 +167,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let config = load_config(&cli.config)?;
             let store = open_store(&config)?;
-            let state = status
-                .map(|s| parse_state(&s))
-                .transpose()?;
+            let state = status.map(|s| parse_state(&s)).transpose()?;
             let alerts = store.alerts(&AlertFilter { region, state })?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
@@ -174,7 +190,9 @@ fn run(cli: Cli) -> Result<()> {
                     Outcome::parse(&o).with_context(|| {
                         format!(
                             "unknown outcome {o:?}; one of: {}",
-                            burnwatch_core::alert::ALL_OUTCOMES.map(|o| o.as_str()).join(", ")
+                            burnwatch_core::alert::ALL_OUTCOMES
+                                .map(|o| o.as_str())
+                                .join(", ")
                         )
                     })
                 })
@@ -202,8 +220,12 @@ fn run(cli: Cli) -> Result<()> {
                     t.from_state.map(|s| s.as_str()).unwrap_or("-"),
                     t.to_state.as_str(),
                     t.actor,
-                    t.outcome.map(|o| format!("  outcome={}", o.as_str())).unwrap_or_default(),
-                    t.reason.map(|r| format!("  reason={r}")).unwrap_or_default(),
+                    t.outcome
+                        .map(|o| format!("  outcome={}", o.as_str()))
+                        .unwrap_or_default(),
+                    t.reason
+                        .map(|r| format!("  reason={r}"))
+                        .unwrap_or_default(),
                 );
             }
             Ok(())
@@ -267,7 +289,9 @@ fn parse_state(s: &str) -> Result<AlertState> {
         Some(st) => Ok(st),
         None => bail!(
             "unknown alert state {s:?}; one of: {}",
-            burnwatch_core::alert::ALL_STATES.map(|s| s.as_str()).join(", ")
+            burnwatch_core::alert::ALL_STATES
+                .map(|s| s.as_str())
+                .join(", ")
         ),
     }
 }

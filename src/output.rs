@@ -63,7 +63,16 @@ fn table(out: &mut impl Write, alerts: &[AlertView]) -> Result<()> {
             writeln!(
                 out,
                 "  {:>5}  {:<10} {:<16}  {:>10} {:>9}  {:>6}  {:>7}  {:<7} {:>3}  {}",
-                "alert", "state", "seen (CST)", "lon", "lat", "r_km", "frp_mw", "conf", "n", "sources / also shown to"
+                "alert",
+                "state",
+                "seen (CST)",
+                "lon",
+                "lat",
+                "r_km",
+                "frp_mw",
+                "conf",
+                "n",
+                "sources / also shown to"
             )?;
         }
         writeln!(
@@ -75,7 +84,9 @@ fn table(out: &mut impl Write, alerts: &[AlertView]) -> Result<()> {
             a.lon,
             a.lat,
             a.search_radius_km,
-            a.max_frp_mw.map(|f| format!("{f:.1}")).unwrap_or_else(|| "-".into()),
+            a.max_frp_mw
+                .map(|f| format!("{f:.1}"))
+                .unwrap_or_else(|| "-".into()),
             a.confidence.as_str(),
             a.cluster_size,
             a.sources.join("+"),

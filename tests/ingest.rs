@@ -24,8 +24,16 @@ fn demo_products_become_routed_deduplicated_alerts_and_a_second_run_adds_nothing
         .collect();
     for r in &first {
         for key in [
-            "file", "format", "rows_read", "rows_rejected", "detections_new",
-            "detections_duplicate", "suppressed", "events_new", "events_updated", "alerts_new",
+            "file",
+            "format",
+            "rows_read",
+            "rows_rejected",
+            "detections_new",
+            "detections_duplicate",
+            "suppressed",
+            "events_new",
+            "events_updated",
+            "alerts_new",
         ] {
             assert!(r.get(key).is_some(), "{key} missing in {r}");
         }
@@ -40,8 +48,14 @@ fn demo_products_become_routed_deduplicated_alerts_and_a_second_run_adds_nothing
     // The MODIS point outside the prefecture is kept, not routed.
     assert_eq!(by_format["firms_modis_csv"]["outside"], 1);
 
-    let alerts_total: u64 = first.iter().map(|r| r["alerts_new"].as_u64().unwrap()).sum();
-    let events_total: u64 = first.iter().map(|r| r["events_new"].as_u64().unwrap()).sum();
+    let alerts_total: u64 = first
+        .iter()
+        .map(|r| r["alerts_new"].as_u64().unwrap())
+        .sum();
+    let events_total: u64 = first
+        .iter()
+        .map(|r| r["events_new"].as_u64().unwrap())
+        .sum();
     assert_eq!(alerts_total, events_total);
     let truth = std::fs::read_to_string(dir.path().join("samples/truth/fires.csv")).unwrap();
     let fires: Vec<(f64, f64, String)> = truth
@@ -49,12 +63,20 @@ fn demo_products_become_routed_deduplicated_alerts_and_a_second_run_adds_nothing
         .skip(1)
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            (f[1].parse().unwrap(), f[2].parse().unwrap(), f[3].to_owned())
+            (
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[3].to_owned(),
+            )
         })
         .collect();
     // Every fire seen by some pass makes exactly one alert (fires never overlap in the demo
     // beyond the merge radius by construction, so allow merges but never more alerts than fires).
-    assert!(alerts_total as usize <= fires.len(), "{alerts_total} alerts for {} fires", fires.len());
+    assert!(
+        alerts_total as usize <= fires.len(),
+        "{alerts_total} alerts for {} fires",
+        fires.len()
+    );
     assert!(alerts_total as usize >= fires.len() * 3 / 4);
 
     // Every alert is in the township of the fire it stands for.
@@ -74,7 +96,12 @@ fn demo_products_become_routed_deduplicated_alerts_and_a_second_run_adds_nothing
         let region = a["region_id"].as_str().unwrap();
         // A pixel centre can sit across a border from its fire; then the fire's township must
         // at least see the alert as a neighbour.
-        let neighbours: Vec<&str> = a["neighbours"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+        let neighbours: Vec<&str> = a["neighbours"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
         assert!(
             region == nearest.2 || neighbours.contains(&nearest.2.as_str()),
             "alert {} in {region}, fire in {}",
@@ -86,7 +113,9 @@ fn demo_products_become_routed_deduplicated_alerts_and_a_second_run_adds_nothing
         assert_eq!(&a["county_id"].as_str().unwrap()[..6], &region[..6]);
     }
     assert!(
-        alerts.iter().any(|a| !a["neighbours"].as_array().unwrap().is_empty()),
+        alerts
+            .iter()
+            .any(|a| !a["neighbours"].as_array().unwrap().is_empty()),
         "the fire 200 m from a border is shown to the neighbour"
     );
 
@@ -110,7 +139,10 @@ fn queues_filter_by_township_and_print_in_every_format() {
     let files = products(dir.path());
     let mut args = vec!["ingest".to_owned()];
     args.extend(files.iter().map(|f| f.display().to_string()));
-    ok(burnwatch(&config, &args.iter().map(String::as_str).collect::<Vec<_>>()));
+    ok(burnwatch(
+        &config,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
 
     let all: Vec<serde_json::Value> =
         serde_json::from_str(&ok(burnwatch(&config, &["alerts", "--format", "json"]))).unwrap();
@@ -122,7 +154,12 @@ fn queues_filter_by_township_and_print_in_every_format() {
     .unwrap();
     assert!(!mine.is_empty());
     for a in &mine {
-        let shown: Vec<&str> = a["neighbours"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+        let shown: Vec<&str> = a["neighbours"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
         assert!(a["region_id"] == township.as_str() || shown.contains(&township.as_str()));
     }
     assert!(mine.len() < all.len());
@@ -132,7 +169,16 @@ fn queues_filter_by_township_and_print_in_every_format() {
     assert_eq!(geojson["type"], "FeatureCollection");
     let f = &geojson["features"][0];
     assert_eq!(f["geometry"]["type"], "Point");
-    for key in ["alert_id", "detection_ids", "acq_time_utc", "frp_mw", "confidence", "township_code", "county_code", "cluster_size"] {
+    for key in [
+        "alert_id",
+        "detection_ids",
+        "acq_time_utc",
+        "frp_mw",
+        "confidence",
+        "township_code",
+        "county_code",
+        "cluster_size",
+    ] {
         assert!(f["properties"].get(key).is_some(), "{key}");
     }
 

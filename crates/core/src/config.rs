@@ -160,7 +160,7 @@ impl Config {
     fn resolve_paths(&mut self, base: &Path) {
         let fix = |p: &mut PathBuf| {
             if p.is_relative() {
-                *p = base.join(&*p);
+                *p = without_dot_dot(&base.join(&*p));
             }
         };
         fix(&mut self.store.path);
@@ -187,6 +187,24 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `samples/../var/x` → `var/x`, lexically, so paths in logs and reports read plainly.
+fn without_dot_dot(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -219,6 +237,18 @@ mod tests {
         assert_eq!(t.path, dir.join("t.geojson"));
         assert_eq!(t.crs, InputCrs::Gcj02);
         assert_eq!(c.events.cluster_radius_km, 0.8);
+    }
+
+    #[test]
+    fn parent_steps_are_resolved_lexically() {
+        assert_eq!(
+            without_dot_dot(Path::new("/a/samples/../var/db")),
+            PathBuf::from("/a/var/db")
+        );
+        assert_eq!(
+            without_dot_dot(Path::new("samples/./../../x")),
+            PathBuf::from("../x")
+        );
     }
 
     #[test]

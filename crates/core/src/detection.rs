@@ -165,19 +165,36 @@ pub fn nominal_pixel_km(instrument: Instrument) -> f64 {
     }
 }
 
+/// Two detections of the same pass closer than this are the same pixel, km. Far below any pixel
+/// spacing (375 m), far above the rounding between a 5-decimal CSV and a float32 NetCDF copy.
+pub const SAME_PIXEL_KM: f64 = 0.05;
+
 impl Detection {
-    /// The identity of a detection across files and overlapping polls: the same pixel of the same
-    /// pass, whichever file it arrived in. Coordinates are rounded to 1e-4° (≈ 11 m), finer than any
-    /// pixel, so a re-serialised product with fewer decimals still matches.
-    pub fn natural_key(&self) -> String {
+    /// Detections with equal pass keys were acquired in one scan of one sensor.
+    pub fn pass_key(&self) -> String {
         format!(
-            "{}|{}|{}|{:.4}|{:.4}",
+            "{}|{}|{}",
             self.instrument.as_str(),
             self.satellite,
-            self.acq_time.format("%Y%m%dT%H%M"),
-            self.lat,
-            self.lon
+            self.acq_time.format("%Y%m%dT%H%M")
         )
+    }
+
+    /// A stable name for the pixel, unique within a pass; two copies of one pixel from different
+    /// files may still differ here by rounding, so identity is decided by [`SAME_PIXEL_KM`] within
+    /// the pass, and this key serves as the store's last guard and as a handle.
+    pub fn natural_key(&self) -> String {
+        format!("{}|{:.4}|{:.4}", self.pass_key(), self.lat, self.lon)
+    }
+
+    /// True when `other` is the same pixel of the same pass.
+    pub fn same_pixel(&self, other: &Detection) -> bool {
+        self.instrument == other.instrument
+            && self.satellite == other.satellite
+            && self.acq_time.format("%Y%m%dT%H%M").to_string()
+                == other.acq_time.format("%Y%m%dT%H%M").to_string()
+            && crate::geodesy::haversine_km(self.lon, self.lat, other.lon, other.lat)
+                <= SAME_PIXEL_KM
     }
 
     /// Radius of the area the patrol must search, km: half the pixel diagonal, since the fire can be
@@ -224,14 +241,21 @@ mod tests {
     }
 
     #[test]
-    fn natural_key_ignores_extra_decimals_and_source_file() {
+    fn same_pixel_survives_rounding_across_files_but_not_a_neighbour_pixel() {
         let a = sample();
         let mut b = sample();
-        b.lat += 0.000_001;
+        // A float32 copy of a 5-decimal CSV value that straddles a 1e-4 rounding edge.
+        b.lat = 35.69005_f32 as f64;
         b.source = SourceKind::Vnp14img;
-        assert_eq!(a.natural_key(), b.natural_key());
-        b.lat += 0.001;
-        assert_ne!(a.natural_key(), b.natural_key());
+        let mut a2 = a.clone();
+        a2.lat = 35.69005;
+        assert!(a2.same_pixel(&b));
+        assert_eq!(a.pass_key(), b.pass_key());
+        b.lat += 0.00337; // the next 375 m pixel
+        assert!(!a2.same_pixel(&b));
+        let mut later = a.clone();
+        later.acq_time += chrono::Duration::minutes(5);
+        assert!(!a.same_pixel(&later));
     }
 
     #[test]
@@ -242,8 +266,14 @@ mod tests {
     #[test]
     fn confidence_percent_classes_match_firms() {
         assert_eq!(ConfidenceClass::from_percent(29.9), ConfidenceClass::Low);
-        assert_eq!(ConfidenceClass::from_percent(30.0), ConfidenceClass::Nominal);
-        assert_eq!(ConfidenceClass::from_percent(79.0), ConfidenceClass::Nominal);
+        assert_eq!(
+            ConfidenceClass::from_percent(30.0),
+            ConfidenceClass::Nominal
+        );
+        assert_eq!(
+            ConfidenceClass::from_percent(79.0),
+            ConfidenceClass::Nominal
+        );
         assert_eq!(ConfidenceClass::from_percent(80.0), ConfidenceClass::High);
     }
 }

@@ -12,4 +12,4 @@ pub mod geodesy;
 
 pub use alert::{AlertState, Outcome, TransitionError};
 pub use config::{Config, ConfigError};
-pub use detection::{ConfidenceClass, DayNight, Detection, Instrument, SourceKind};
+pub use detection::{ConfidenceClass, DayNight, Detection, Instrument, SourceKind, SAME_PIXEL_KM};

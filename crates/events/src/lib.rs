@@ -1,13 +1,15 @@
 //! One fire, one event. Several pixels of a pass, several passes, several satellites see the same
 //! fire; each would be an alert of its own without this stage (docs/domain.md, problem 1).
 //!
-//! 1. Within one pass (same instrument, satellite and acquisition minute) pixels closer than the
-//!    cluster radius belong together, transitively.
+//! 1. Within one pass (same instrument, satellite and acquisition minute) pixels belong together,
+//!    transitively, when they are closer than the cluster radius or their footprints touch (a
+//!    1 km MODIS pixel at the scan edge is 2 km wide: its neighbour's centre is 2 km away).
 //! 2. Clusters are taken in time order; a cluster within the attach radius of an event's member
-//!    pixel, and within the time window of the event's span, joins that event (the nearest one);
-//!    otherwise it starts a new event, which later clusters of the same batch may join.
-//! 3. An event is represented by its highest-FRP pixel; its search radius covers every member
-//!    pixel's footprint.
+//!    pixel (or whose footprint touches it), and within the time window of the event's span,
+//!    joins that event (the nearest one); otherwise it starts a new event, which later clusters
+//!    of the same batch may join.
+//! 3. An event is represented by its highest-FRP pixel among its finest-resolution pixels; its
+//!    search radius covers every member pixel's footprint.
 
 use burnwatch_core::event::{EventMember, EventRef, EventSummary, OpenEvent};
 use burnwatch_core::geodesy::{haversine_km, km_to_degrees};
@@ -52,6 +54,14 @@ pub struct Plan {
 }
 
 type MemberPoint = GeomWithData<[f64; 2], usize>;
+/// An event member in the search tree: (index of its event, its footprint's search radius).
+type EventPoint = GeomWithData<[f64; 2], (usize, f64)>;
+
+/// Two pixels are linked when closer than `radius_km` or when their footprints touch: each
+/// pixel's search radius is half its diagonal, so touching pixels are at most the sum apart.
+fn link_distance_km(radius_km: f64, a_search_km: f64, b_search_km: f64) -> f64 {
+    radius_km.max(a_search_km + b_search_km)
+}
 
 struct Working {
     existing_id: Option<i64>,
@@ -74,25 +84,30 @@ pub fn plan(candidates: &[Candidate], open: &[OpenEvent], params: &Params) -> Pl
             candidates: Vec::new(),
         })
         .collect();
-    let mut tree: RTree<MemberPoint> = RTree::bulk_load(
+    let mut tree: RTree<EventPoint> = RTree::bulk_load(
         working
             .iter()
             .enumerate()
             .flat_map(|(w, ev)| {
                 ev.members
                     .iter()
-                    .map(move |m| MemberPoint::new([m.lon, m.lat], w))
+                    .map(move |m| EventPoint::new([m.lon, m.lat], (w, m.search_radius_km)))
             })
             .collect(),
     );
 
+    // The widest member footprint bounds how far a touching pixel's centre can be.
+    let mut widest = working
+        .iter()
+        .flat_map(|ev| ev.members.iter().map(|m| m.search_radius_km))
+        .fold(0.0, f64::max);
     let mut clusters = cluster_passes(candidates, params.cluster_radius_km);
     clusters.sort_by_key(|c| (c.iter().map(|&i| candidates[i].acq_time).min(), c[0]));
 
     let assignments = vec![EventRef::None; candidates.len()];
     for cluster in clusters {
         let t = candidates[cluster[0]].acq_time;
-        let target = nearest_event(&tree, &working, candidates, &cluster, t, params);
+        let target = nearest_event(&tree, &working, candidates, &cluster, t, params, widest);
         let w = match target {
             Some(w) => w,
             None => {
@@ -119,7 +134,8 @@ pub fn plan(candidates: &[Candidate], open: &[OpenEvent], params: &Params) -> Pl
                 acq_time: c.acq_time,
             });
             ev.candidates.push(i);
-            tree.insert(MemberPoint::new([c.lon, c.lat], w));
+            tree.insert(EventPoint::new([c.lon, c.lat], (w, c.search_radius_km)));
+            widest = widest.max(c.search_radius_km);
         }
     }
 
@@ -167,6 +183,10 @@ fn cluster_passes(candidates: &[Candidate], radius_km: f64) -> Vec<Vec<usize>> {
         i
     }
     for members in by_pass.values() {
+        let widest = members
+            .iter()
+            .map(|&i| candidates[i].search_radius_km)
+            .fold(0.0, f64::max);
         let tree: RTree<MemberPoint> = RTree::bulk_load(
             members
                 .iter()
@@ -175,13 +195,15 @@ fn cluster_passes(candidates: &[Candidate], radius_km: f64) -> Vec<Vec<usize>> {
         );
         for &i in members {
             let c = &candidates[i];
-            let (dlon, dlat) = km_to_degrees(radius_km, c.lat);
+            let reach = link_distance_km(radius_km, c.search_radius_km, widest);
+            let (dlon, dlat) = km_to_degrees(reach, c.lat);
             let envelope =
                 AABB::from_corners([c.lon - dlon, c.lat - dlat], [c.lon + dlon, c.lat + dlat]);
             for other in tree.locate_in_envelope(&envelope) {
                 let j = other.data;
-                if j != i && haversine_km(c.lon, c.lat, candidates[j].lon, candidates[j].lat) <= radius_km
-                {
+                let o = &candidates[j];
+                let limit = link_distance_km(radius_km, c.search_radius_km, o.search_radius_km);
+                if j != i && haversine_km(c.lon, c.lat, o.lon, o.lat) <= limit {
                     let (a, b) = (find(&mut parent, i), find(&mut parent, j));
                     if a != b {
                         parent[a.max(b)] = a.min(b);
@@ -201,29 +223,37 @@ fn cluster_passes(candidates: &[Candidate], radius_km: f64) -> Vec<Vec<usize>> {
 /// The event a cluster should join: the one with the closest member pixel within the attach
 /// radius whose time span, widened by the window, covers the cluster's time.
 fn nearest_event(
-    tree: &RTree<MemberPoint>,
+    tree: &RTree<EventPoint>,
     working: &[Working],
     candidates: &[Candidate],
     cluster: &[usize],
     t: DateTime<Utc>,
     params: &Params,
+    widest_member_km: f64,
 ) -> Option<usize> {
     let mut best: Option<(f64, usize)> = None;
     for &i in cluster {
         let c = &candidates[i];
-        let (dlon, dlat) = km_to_degrees(params.attach_radius_km, c.lat);
+        let reach = link_distance_km(
+            params.attach_radius_km,
+            c.search_radius_km,
+            widest_member_km,
+        );
+        let (dlon, dlat) = km_to_degrees(reach, c.lat);
         let envelope =
             AABB::from_corners([c.lon - dlon, c.lat - dlat], [c.lon + dlon, c.lat + dlat]);
         for p in tree.locate_in_envelope(&envelope) {
-            let ev = &working[p.data];
+            let (w, member_km) = p.data;
+            let ev = &working[w];
             let in_window = t >= ev.first_seen - params.attach_window
                 && t <= ev.last_seen + params.attach_window;
             if !in_window {
                 continue;
             }
             let d = haversine_km(c.lon, c.lat, p.geom()[0], p.geom()[1]);
-            if d <= params.attach_radius_km && best.is_none_or(|(bd, bw)| (d, p.data) < (bd, bw)) {
-                best = Some((d, p.data));
+            let limit = link_distance_km(params.attach_radius_km, c.search_radius_km, member_km);
+            if d <= limit && best.is_none_or(|(bd, bw)| (d, w) < (bd, bw)) {
+                best = Some((d, w));
             }
         }
     }
@@ -231,10 +261,18 @@ fn nearest_event(
 }
 
 fn summarise(ev: &Working) -> EventSummary {
-    // Highest FRP represents the fire; without FRP, the earliest pixel does.
+    // The patrol is sent to the representative pixel, so it must be among the finest pixels that
+    // saw the fire (a 2 km Himawari pixel's centre is a poor address when a 375 m VIIRS pixel
+    // exists); among those, the highest FRP marks the fire's core; without FRP, the earliest.
+    let finest = ev
+        .members
+        .iter()
+        .map(|m| m.search_radius_km)
+        .fold(f64::INFINITY, f64::min);
     let rep = ev
         .members
         .iter()
+        .filter(|m| m.search_radius_km <= finest * 1.5)
         .max_by(|a, b| {
             let fa = a.frp_mw.unwrap_or(f64::NEG_INFINITY);
             let fb = b.frp_mw.unwrap_or(f64::NEG_INFINITY);

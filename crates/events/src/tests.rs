@@ -48,7 +48,11 @@ fn a_chain_of_pixels_in_one_pass_is_one_event_represented_by_the_hottest() {
     assert_eq!(s.max_frp_mw, Some(20.0));
     assert_eq!((s.lon, s.lat), (c[1].lon, c[1].lat));
     // From the hottest pixel to the far end (1.4 km) plus that pixel's own footprint.
-    assert!((s.search_radius_km - (1.4 + 0.265)).abs() < 0.01, "{}", s.search_radius_km);
+    assert!(
+        (s.search_radius_km - (1.4 + 0.265)).abs() < 0.01,
+        "{}",
+        s.search_radius_km
+    );
 }
 
 #[test]
@@ -97,7 +101,11 @@ fn a_later_pass_attaches_to_an_open_event_within_the_window_only() {
         }],
     };
     let near = cand(0.5, 0.0, 30.0, t(18, 0), "npp");
-    let p = plan(std::slice::from_ref(&near), std::slice::from_ref(&open), &params());
+    let p = plan(
+        std::slice::from_ref(&near),
+        std::slice::from_ref(&open),
+        &params(),
+    );
     assert_eq!(p.assignments, vec![EventRef::Existing(42)]);
     assert!(p.new_events.is_empty());
     let (id, s) = &p.updates[0];
@@ -146,4 +154,38 @@ fn a_cluster_touching_two_events_joins_the_nearest() {
 fn empty_input_plans_nothing() {
     let p = plan(&[], &[], &params());
     assert!(p.assignments.is_empty() && p.new_events.is_empty() && p.updates.is_empty());
+}
+
+#[test]
+fn touching_wide_modis_pixels_are_one_fire_even_beyond_the_radius() {
+    // Scan-edge MODIS pixels 2 km × 1.2 km: adjacent centres are 2 km apart.
+    let sr = 0.5 * (2.0f64 * 2.0 + 1.2 * 1.2).sqrt();
+    let mut a = cand(0.0, 0.0, 5.0, t(5, 0), "aqua");
+    let mut b = cand(2.0, 0.0, 5.0, t(5, 0), "aqua");
+    a.search_radius_km = sr;
+    b.search_radius_km = sr;
+    let p = plan(&[a.clone(), b], &[], &params());
+    assert_eq!(p.new_events.len(), 1);
+    // Two small VIIRS pixels 2 km apart are two fires.
+    let p = plan(
+        &[
+            cand(0.0, 0.0, 5.0, t(5, 0), "npp"),
+            cand(2.0, 0.0, 5.0, t(5, 0), "npp"),
+        ],
+        &[],
+        &params(),
+    );
+    assert_eq!(p.new_events.len(), 2);
+}
+
+#[test]
+fn a_coarse_geostationary_pixel_never_becomes_the_address() {
+    let mut hima = cand(0.6, 0.0, 80.0, t(3, 0), "ahi");
+    hima.search_radius_km = 1.37;
+    let viirs = cand(0.0, 0.0, 12.0, t(3, 0), "npp");
+    let p = plan(&[hima, viirs.clone()], &[], &params());
+    assert_eq!(p.new_events.len(), 1);
+    let s = &p.new_events[0].summary;
+    assert_eq!((s.lon, s.lat), (viirs.lon, viirs.lat));
+    assert_eq!(s.max_frp_mw, Some(80.0));
 }

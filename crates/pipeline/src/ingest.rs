@@ -5,6 +5,7 @@ use crate::routing::Routing;
 use burnwatch_core::config::{Config, EventsConfig};
 use burnwatch_core::event::EventRef;
 use burnwatch_core::geodesy::km_to_degrees;
+use burnwatch_core::{Detection, SAME_PIXEL_KM};
 use burnwatch_events::{plan, Candidate, Params};
 use burnwatch_ingest::{parse_file, IngestError, RowError};
 use burnwatch_store::{
@@ -13,6 +14,7 @@ use burnwatch_store::{
 use chrono::{Duration, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -171,22 +173,18 @@ impl<S: Store> Pipeline<S> {
     fn plan_batch(
         &self,
         file: &FileRecord,
-        detections: &[burnwatch_core::Detection],
+        detections: &[Detection],
         report: &mut FileReport,
     ) -> Result<IngestBatch, PipelineError> {
-        // Within one file and against the store, the same pixel of the same pass is one detection.
-        let mut seen = std::collections::HashSet::new();
-        let mut fresh = Vec::new();
-        for d in detections {
-            let key = d.natural_key();
-            if seen.insert(key.clone()) {
-                fresh.push((key, d));
-            }
-        }
-        let keys: Vec<String> = fresh.iter().map(|(k, _)| k.clone()).collect();
-        let existing: std::collections::HashSet<String> =
-            self.store.existing_detection_keys(&keys)?.into_iter().collect();
-        fresh.retain(|(k, _)| !existing.contains(k));
+        // Within one file and against the store, the same pixel of the same pass is one
+        // detection, whichever file or poll it came in.
+        let unique = unique_pixels(detections);
+        let stored = self.store.stored_duplicates(&unique)?;
+        let fresh: Vec<&Detection> = unique
+            .into_iter()
+            .zip(stored)
+            .filter_map(|(d, dup)| (!dup).then_some(d))
+            .collect();
         report.detections_duplicate = detections.len() - fresh.len();
 
         let mut rows = Vec::with_capacity(fresh.len());
@@ -195,7 +193,7 @@ impl<S: Store> Pipeline<S> {
         let mut placements = Vec::new();
         report.suppressed = 0;
         report.outside = 0;
-        for (key, d) in fresh {
+        for d in fresh {
             let suppressed_by = self.filters.iter().find_map(|f| f.check(d));
             let placement = self.routing.place(d.lon, d.lat);
             if suppressed_by.is_some() {
@@ -209,18 +207,13 @@ impl<S: Store> Pipeline<S> {
                     frp_mw: d.frp_mw,
                     acq_time: d.acq_time,
                     search_radius_km: d.search_radius_km(),
-                    pass_key: format!(
-                        "{}|{}|{}",
-                        d.instrument.as_str(),
-                        d.satellite,
-                        d.acq_time.format("%Y%m%dT%H%M")
-                    ),
+                    pass_key: d.pass_key(),
                 });
                 candidate_rows.push(rows.len());
             }
             rows.push(DetectionRow {
                 detection: d.clone(),
-                natural_key: key,
+                natural_key: d.natural_key(),
                 region_id: placement.township.clone(),
                 county_id: placement.county.clone(),
                 suppressed_by,
@@ -232,8 +225,18 @@ impl<S: Store> Pipeline<S> {
         let open = match bounding_box(&candidates, self.events.attach_radius_km) {
             Some(bbox) => {
                 let window = Duration::seconds((self.events.attach_window_hours * 3600.0) as i64);
-                let from = candidates.iter().map(|c| c.acq_time).min().expect("non-empty") - window;
-                let to = candidates.iter().map(|c| c.acq_time).max().expect("non-empty") + window;
+                let from = candidates
+                    .iter()
+                    .map(|c| c.acq_time)
+                    .min()
+                    .expect("non-empty")
+                    - window;
+                let to = candidates
+                    .iter()
+                    .map(|c| c.acq_time)
+                    .max()
+                    .expect("non-empty")
+                    + window;
                 self.store.open_events(bbox, from, to)?
             }
             None => Vec::new(),
@@ -361,6 +364,28 @@ fn bounding_box(candidates: &[Candidate], margin_km: f64) -> Option<BBox> {
     b.min_lat -= dlat;
     b.max_lat += dlat;
     Some(b)
+}
+
+/// The detections of a file with repeated pixels left out (first copy kept). Pixels are bucketed
+/// by pass and by latitude bands SAME_PIXEL_KM wide, so each is compared only with the few
+/// pixels of its own and the adjacent bands.
+fn unique_pixels(detections: &[Detection]) -> Vec<&Detection> {
+    let band_deg = SAME_PIXEL_KM / 111.0;
+    let mut seen: HashMap<(String, i64), Vec<usize>> = HashMap::new();
+    let mut kept: Vec<&Detection> = Vec::new();
+    for d in detections {
+        let pass = d.pass_key();
+        let band = (d.lat / band_deg).floor() as i64;
+        let duplicate = (band - 1..=band + 1).any(|b| {
+            seen.get(&(pass.clone(), b))
+                .is_some_and(|list| list.iter().any(|&k| d.same_pixel(kept[k])))
+        });
+        if !duplicate {
+            seen.entry((pass, band)).or_default().push(kept.len());
+            kept.push(d);
+        }
+    }
+    kept
 }
 
 fn hex(bytes: &[u8]) -> String {

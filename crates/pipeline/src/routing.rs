@@ -1,7 +1,7 @@
 //! Routing: which township owns a point, which neighbours also see it, and its county.
 
 use burnwatch_core::config::RegionsConfig;
-use burnwatch_region::{load_layer, link_parents, Level, Region, RegionError, RegionIndex};
+use burnwatch_region::{link_parents, load_layer, Level, Region, RegionError, RegionIndex};
 use burnwatch_store::RegionRow;
 use thiserror::Error;
 
@@ -69,7 +69,7 @@ impl Routing {
         let owner = self.townships.locate(lon, lat);
         let near = self
             .townships
-            .neighbours_within(lon, lat, self.border_km, owner);
+            .neighbours_with_distance(lon, lat, self.border_km, owner);
         let (owner, neighbours) = match owner {
             Some(i) => (Some(i), near),
             // In no polygon but close to one: the nearest township checks it.
@@ -79,12 +79,12 @@ impl Routing {
             },
         };
         let township = owner.map(|i| self.townships.get(i));
-        let county = township
-            .and_then(|t| t.parent_id.clone())
-            .or_else(|| {
-                let counties = self.counties.as_ref()?;
-                counties.locate(lon, lat).map(|i| counties.get(i).id.clone())
-            });
+        let county = township.and_then(|t| t.parent_id.clone()).or_else(|| {
+            let counties = self.counties.as_ref()?;
+            counties
+                .locate(lon, lat)
+                .map(|i| counties.get(i).id.clone())
+        });
         Placement {
             township: township.map(|t| t.id.clone()),
             county,

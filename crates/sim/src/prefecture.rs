@@ -51,7 +51,9 @@ struct Lattice {
 
 impl Lattice {
     fn vertex(&self, i: usize, j: usize) -> Coord<f64> {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ (0x9e37_79b9 * (i as u64 + 1)) ^ ((j as u64 + 1) << 32));
+        let mut rng = ChaCha8Rng::seed_from_u64(
+            self.seed ^ (0x9e37_79b9 * (i as u64 + 1)) ^ ((j as u64 + 1) << 32),
+        );
         let jx = if i == 0 || i == self.nx { 0.1 } else { 0.25 };
         let jy = if j == 0 || j == self.ny { 0.1 } else { 0.25 };
         Coord {
@@ -187,7 +189,10 @@ impl DemoPrefecture {
     /// A uniformly random point inside township `t`.
     pub fn random_point_in(&self, t: &Township, rng: &mut impl Rng) -> (f64, f64) {
         use geo::BoundingRect;
-        let r = t.polygon.bounding_rect().expect("a township has a bounding box");
+        let r = t
+            .polygon
+            .bounding_rect()
+            .expect("a township has a bounding box");
         loop {
             let lon = rng.random_range(r.min().x..r.max().x);
             let lat = rng.random_range(r.min().y..r.max().y);
@@ -256,7 +261,11 @@ mod tests {
         assert_eq!(p.counties.len(), 4);
         assert_eq!(p.townships.len(), 24);
         for c in &p.counties {
-            let towns: Vec<_> = p.townships.iter().filter(|t| t.county_code == c.code).collect();
+            let towns: Vec<_> = p
+                .townships
+                .iter()
+                .filter(|t| t.county_code == c.code)
+                .collect();
             let sum: f64 = towns.iter().map(|t| t.polygon.unsigned_area()).sum();
             let county = c.polygon.unsigned_area();
             assert!((sum - county).abs() / county < 1e-9, "{sum} vs {county}");

@@ -57,6 +57,13 @@ fn write(path: &Path, text: &str) -> Result<(), SimError> {
     })
 }
 
+fn put(files: &mut Vec<PathBuf>, out: &Path, rel: &str, text: &str) -> Result<(), SimError> {
+    let path = out.join(rel);
+    write(&path, text)?;
+    files.push(path);
+    Ok(())
+}
+
 /// Offsets a point by km east/north.
 fn offset(lon: f64, lat: f64, east_km: f64, north_km: f64) -> (f64, f64) {
     (
@@ -79,14 +86,18 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
     let at = |h: u32, m: u32| Utc.from_utc_datetime(&day.and_hms_opt(h, m, 0).expect("valid time"));
 
     let mut files = Vec::new();
-    let mut put = |rel: &str, text: &str| -> Result<(), SimError> {
-        let path = out.join(rel);
-        write(&path, text)?;
-        files.push(path);
-        Ok(())
-    };
-    put("regions/counties.geojson", &prefecture.counties_geojson())?;
-    put("regions/townships.geojson", &prefecture.townships_geojson())?;
+    put(
+        &mut files,
+        out,
+        "regions/counties.geojson",
+        &prefecture.counties_geojson(),
+    )?;
+    put(
+        &mut files,
+        out,
+        "regions/townships.geojson",
+        &prefecture.townships_geojson(),
+    )?;
 
     // Fires: most in random townships, one deliberately 200 m from a township border so it is
     // shown to the neighbour too.
@@ -127,10 +138,22 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
         }
     }
 
-    let terra = Pass { time: at(2, 41), pixel_km: 1.0 };
-    let aqua = Pass { time: at(5, 23), pixel_km: 1.0 };
-    let npp = Pass { time: at(5, 2), pixel_km: 0.375 };
-    let noaa20 = Pass { time: at(4, 13), pixel_km: 0.375 };
+    let terra = Pass {
+        time: at(2, 41),
+        pixel_km: 1.0,
+    };
+    let aqua = Pass {
+        time: at(5, 23),
+        pixel_km: 1.0,
+    };
+    let npp = Pass {
+        time: at(5, 2),
+        pixel_km: 0.375,
+    };
+    let noaa20 = Pass {
+        time: at(4, 13),
+        pixel_km: 0.375,
+    };
 
     // FIRMS MODIS (NRT shape, no `type`): each fire that is burning at the pass shows 1–2 pixels.
     let mut modis = String::from(
@@ -141,7 +164,12 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
             let scan = rng.random_range(1.0..2.2f64);
             let track = rng.random_range(1.0..1.5f64);
             for k in 0..rng.random_range(1..=2) {
-                let (lon, lat) = offset(f.lon, f.lat, k as f64 * 0.9 * scan, rng.random_range(-0.3..0.3));
+                let (lon, lat) = offset(
+                    f.lon,
+                    f.lat,
+                    k as f64 * 0.9 * scan,
+                    rng.random_range(-0.3..0.3),
+                );
                 let frp = f.frp_mw / (1 + k) as f64;
                 let t4 = t4_for(frp, scan * track, 500.0);
                 writeln!(
@@ -164,7 +192,12 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
         aqua.time.format("%H%M")
     )
     .expect("writing to a String");
-    put("products/MODIS_C6_1_DEMO_24h_2025-06-10.csv", &modis)?;
+    put(
+        &mut files,
+        out,
+        "products/MODIS_C6_1_DEMO_24h_2025-06-10.csv",
+        &modis,
+    )?;
 
     // FIRMS VIIRS S-NPP archive shape (with `instrument` and `type`; confidence l/n/h; acq_time
     // without leading zeros as some downloads have it). Each fire shows a few 375 m pixels.
@@ -179,7 +212,13 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
             let frp = f.frp_mw / (2 + k) as f64;
             let t4 = t4_for(frp, 0.14, 367.0);
             let t5 = rng.random_range(295.0..305.0f64);
-            let conf = if t4 >= 367.0 { "h" } else if t4 - 300.0 > 15.0 { "n" } else { "l" };
+            let conf = if t4 >= 367.0 {
+                "h"
+            } else if t4 - 300.0 > 15.0 {
+                "n"
+            } else {
+                "l"
+            };
             writeln!(
                 viirs,
                 "{lat:.5},{lon:.5},{t4:.2},0.39,0.36,{},{},N,VIIRS,{conf},2.0NRT,{t5:.2},{frp:.2},D,0",
@@ -210,7 +249,12 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
         npp.time.format("%H%M").to_string().trim_start_matches('0'),
     )
     .expect("writing to a String");
-    put("products/SUOMI_VIIRS_C2_DEMO_archive_2025-06-10.csv", &viirs)?;
+    put(
+        &mut files,
+        out,
+        "products/SUOMI_VIIRS_C2_DEMO_archive_2025-06-10.csv",
+        &viirs,
+    )?;
 
     // The same S-NPP pass as a VNP14IMG granule from the archive: every pixel is a duplicate of
     // the CSV above, so ingesting both must add nothing.
@@ -254,6 +298,8 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
         );
     }
     put(
+        &mut files,
+        out,
         &format!("products/AFIMG_j01_{stamp}_e0415350_b38211_c20250610042730000000_cspp_dev.txt"),
         &afimg,
     )?;
@@ -279,11 +325,16 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
             n + 1
         );
     }
-    put("products/H09_20250610_0300_L2WLF010_FLDK.06001_06001.csv", &wlf)?;
+    put(
+        &mut files,
+        out,
+        "products/H09_20250610_0300_L2WLF010_FLDK.06001_06001.csv",
+        &wlf,
+    )?;
 
     // The industrial registry: the plant above plus a coking works.
     let (coke_lon, coke_lat) = prefecture.random_point_in(&prefecture.townships[17], &mut rng);
-    put(
+    put(&mut files, out, 
         "registry/industrial.csv",
         &format!(
             "name,type,lat,lon,capacity,note\n\
@@ -305,9 +356,9 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
             f.start.format("%Y-%m-%dT%H:%M:%SZ")
         );
     }
-    put("truth/fires.csv", &truth)?;
+    put(&mut files, out, "truth/fires.csv", &truth)?;
 
-    put(
+    put(&mut files, out, 
         "burnwatch.toml",
         &format!(
             "# burnwatch configuration for the demo prefecture ({DEMO_PREFECTURE_NAME}), written by\n\

@@ -39,7 +39,8 @@ CREATE INDEX events_region ON events(region_id);
 
 CREATE TABLE detections (
     id              INTEGER PRIMARY KEY,
-    natural_key     TEXT NOT NULL UNIQUE,      -- same pixel of the same pass = same detection
+    natural_key     TEXT NOT NULL UNIQUE,      -- pass + rounded position: the last guard
+    pass_key        TEXT NOT NULL,             -- instrument|satellite|acquisition minute
     source_file_id  INTEGER NOT NULL REFERENCES source_files(id),
     source          TEXT NOT NULL,
     instrument      TEXT NOT NULL,
@@ -66,6 +67,8 @@ CREATE INDEX detections_acq_time ON detections(acq_time);
 CREATE INDEX detections_event ON detections(event_id);
 CREATE INDEX detections_region ON detections(region_id);
 CREATE INDEX detections_lat_lon ON detections(lat, lon);
+-- Identity lookups: the same pass, within a few tens of metres.
+CREATE INDEX detections_pass ON detections(pass_key, lat);
 
 CREATE TABLE alerts (
     id               INTEGER PRIMARY KEY,

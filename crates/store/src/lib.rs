@@ -13,7 +13,7 @@ pub use sqlite::SqliteStore;
 pub use types::*;
 
 use burnwatch_core::event::OpenEvent;
-use burnwatch_core::{AlertState, Outcome, TransitionError};
+use burnwatch_core::{AlertState, Detection, Outcome, TransitionError};
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
@@ -53,13 +53,18 @@ pub trait Store {
     /// Records a rejected file (idempotent per content hash).
     fn record_rejected_file(&mut self, file: &FileRecord) -> Result<FileRow>;
 
-    /// Which of these natural keys are already stored.
-    fn existing_detection_keys(&self, keys: &[String]) -> Result<Vec<String>>;
+    /// For each detection, whether the same pixel of the same pass is already stored
+    /// (see [`burnwatch_core::detection::SAME_PIXEL_KM`]).
+    fn stored_duplicates(&self, detections: &[&Detection]) -> Result<Vec<bool>>;
 
     /// Events whose time span comes within the window of `[from, to]` and that have a detection
     /// inside the box; with their member detections so callers can measure true distances.
-    fn open_events(&self, bbox: BBox, from: DateTime<Utc>, to: DateTime<Utc>)
-        -> Result<Vec<OpenEvent>>;
+    fn open_events(
+        &self,
+        bbox: BBox,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<OpenEvent>>;
 
     /// Lands a whole ingest batch atomically: the file, its new detections, new and grown
     /// events, and one alert per new routed event.

@@ -1,11 +1,13 @@
 //! The embedded SQLite backend.
 
 use crate::{
-    fmt_time, parse_time, AlertFilter, AlertView, BBox, BatchOutcome, FileRecord, FileRow, IngestBatch, RegionRow, Result, Store,
-    StoreCounts, StoreError, TransitionRequest, TransitionRow,
+    fmt_time, parse_time, AlertFilter, AlertView, BBox, BatchOutcome, FileRecord, FileRow,
+    IngestBatch, RegionRow, Result, Store, StoreCounts, StoreError, TransitionRequest,
+    TransitionRow,
 };
 use burnwatch_core::event::{EventMember, EventRef, EventSummary, OpenEvent};
-use burnwatch_core::{AlertState, ConfidenceClass, Outcome};
+use burnwatch_core::geodesy::{haversine_km, km_to_degrees};
+use burnwatch_core::{AlertState, ConfidenceClass, Detection, Outcome, SAME_PIXEL_KM};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
@@ -13,9 +15,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::LazyLock;
 
-static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
-    Migrations::new(vec![M::up(include_str!("../migrations/0001_initial.sql"))])
-});
+static MIGRATIONS: LazyLock<Migrations<'static>> =
+    LazyLock::new(|| Migrations::new(vec![M::up(include_str!("../migrations/0001_initial.sql"))]));
 
 pub struct SqliteStore {
     conn: Connection,
@@ -56,6 +57,29 @@ impl SqliteStore {
     }
 }
 
+/// Whether the same pixel of the same pass is stored: same pass key, within SAME_PIXEL_KM.
+fn is_stored(conn: &Connection, d: &Detection) -> Result<bool> {
+    let (dlon, dlat) = km_to_degrees(SAME_PIXEL_KM, d.lat);
+    let mut stmt = conn.prepare_cached(
+        "SELECT lon, lat FROM detections
+         WHERE pass_key = ?1 AND lat BETWEEN ?2 AND ?3 AND lon BETWEEN ?4 AND ?5",
+    )?;
+    let mut rows = stmt.query(params![
+        d.pass_key(),
+        d.lat - dlat,
+        d.lat + dlat,
+        d.lon - dlon,
+        d.lon + dlon
+    ])?;
+    while let Some(r) = rows.next()? {
+        let (lon, lat): (f64, f64) = (r.get(0)?, r.get(1)?);
+        if haversine_km(d.lon, d.lat, lon, lat) <= SAME_PIXEL_KM {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 fn file_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<FileRow> {
     Ok(FileRow {
         id: row.get(0)?,
@@ -69,7 +93,13 @@ fn file_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<FileRow> {
 
 const FILE_COLUMNS: &str = "id, name, sha256, format, status, reason";
 
-fn insert_event(tx: &rusqlite::Transaction<'_>, s: &EventSummary, region: Option<&str>, county: Option<&str>, now: &str) -> Result<i64> {
+fn insert_event(
+    tx: &rusqlite::Transaction<'_>,
+    s: &EventSummary,
+    region: Option<&str>,
+    county: Option<&str>,
+    now: &str,
+) -> Result<i64> {
     tx.execute(
         "INSERT INTO events (first_seen, last_seen, lon, lat, max_frp_mw, detection_count,
                              search_radius_km, region_id, county_id, created_at)
@@ -136,17 +166,11 @@ impl Store for SqliteStore {
             .ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
     }
 
-    fn existing_detection_keys(&self, keys: &[String]) -> Result<Vec<String>> {
-        let mut found = Vec::new();
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT 1 FROM detections WHERE natural_key = ?1")?;
-        for key in keys {
-            if stmt.exists([key])? {
-                found.push(key.clone());
-            }
-        }
-        Ok(found)
+    fn stored_duplicates(&self, detections: &[&Detection]) -> Result<Vec<bool>> {
+        detections
+            .iter()
+            .map(|d| is_stored(&self.conn, d))
+            .collect()
     }
 
     fn open_events(
@@ -267,17 +291,14 @@ impl Store for SqliteStore {
             |r| r.get(0),
         )?;
 
-        {
-            let mut exists = tx.prepare_cached("SELECT 1 FROM detections WHERE natural_key = ?1")?;
-            let mut conflicts = 0;
-            for d in &batch.detections {
-                if exists.exists([&d.natural_key])? {
-                    conflicts += 1;
-                }
+        let mut conflicts = 0;
+        for row in &batch.detections {
+            if is_stored(&tx, &row.detection)? {
+                conflicts += 1;
             }
-            if conflicts > 0 {
-                return Err(StoreError::Conflict(conflicts));
-            }
+        }
+        if conflicts > 0 {
+            return Err(StoreError::Conflict(conflicts));
         }
 
         let mut outcome = BatchOutcome {
@@ -286,7 +307,13 @@ impl Store for SqliteStore {
         };
         let mut new_event_ids = Vec::with_capacity(batch.new_events.len());
         for ev in &batch.new_events {
-            let id = insert_event(&tx, &ev.summary, ev.region_id.as_deref(), ev.county_id.as_deref(), &now)?;
+            let id = insert_event(
+                &tx,
+                &ev.summary,
+                ev.region_id.as_deref(),
+                ev.county_id.as_deref(),
+                &now,
+            )?;
             new_event_ids.push(id);
             outcome.events_new += 1;
             if ev.raise_alert {
@@ -331,11 +358,11 @@ impl Store for SqliteStore {
         }
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO detections (natural_key, source_file_id, source, instrument, satellite, acq_time,
+                "INSERT INTO detections (natural_key, pass_key, source_file_id, source, instrument, satellite, acq_time,
                     lon, lat, frp_mw, confidence, confidence_raw, day_night, scan_km, track_km, firms_type,
                     bright_t4_k, bright_t11_k, region_id, county_id, suppressed_by, event_id, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                         ?19, ?20, ?21, ?22)",
+                         ?19, ?20, ?21, ?22, ?23)",
             )?;
             for row in &batch.detections {
                 let d = &row.detection;
@@ -346,6 +373,7 @@ impl Store for SqliteStore {
                 };
                 insert.execute(params![
                     row.natural_key,
+                    d.pass_key(),
                     file_id,
                     d.source.as_str(),
                     d.instrument.as_str(),
@@ -419,9 +447,11 @@ impl Store for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let current: String = tx
-            .query_row("SELECT state FROM alerts WHERE id = ?1", [req.alert_id], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT state FROM alerts WHERE id = ?1",
+                [req.alert_id],
+                |r| r.get(0),
+            )
             .optional()?
             .ok_or(StoreError::NoSuchAlert(req.alert_id))?;
         let from = parse_state(&current)?;
@@ -500,7 +530,8 @@ impl Store for SqliteStore {
     }
 }
 
-const ALERT_SELECT: &str = "SELECT a.id, a.event_id, a.state, a.outcome, a.region_id, r.name, a.county_id,
+const ALERT_SELECT: &str =
+    "SELECT a.id, a.event_id, a.state, a.outcome, a.region_id, r.name, a.county_id,
         c.name, e.lon, e.lat, e.search_radius_km, e.first_seen, e.last_seen, e.max_frp_mw,
         e.detection_count, a.created_at, a.updated_at
     FROM alerts a
