@@ -139,7 +139,10 @@ impl RegionIndex {
     /// # Panics
     /// With 2^31 regions or more, far beyond any administrative layer.
     pub fn new(regions: Vec<Region>) -> Self {
-        assert!(regions.len() < MAX_REGIONS, "too many regions for one index");
+        assert!(
+            regions.len() < MAX_REGIONS,
+            "too many regions for one index"
+        );
         let mut part_bounds = Vec::new();
         let mut part_start = Vec::with_capacity(regions.len() + 1);
         let mut entries = Vec::with_capacity(regions.len());
@@ -170,10 +173,8 @@ impl RegionIndex {
                 }
             }
             if !whole.is_empty() {
-                let rect = Rectangle::from_corners(
-                    [whole.min_x, whole.min_y],
-                    [whole.max_x, whole.max_y],
-                );
+                let rect =
+                    Rectangle::from_corners([whole.min_x, whole.min_y], [whole.max_x, whole.max_y]);
                 entries.push(GeomWithData::new(rect, i));
             }
         }
@@ -248,7 +249,10 @@ impl RegionIndex {
         let mut best: Option<usize> = None;
         for entry in self.rtree.locate_all_at_point(&[lon, lat]) {
             let i = entry.data;
-            if best.is_none_or(|b| i < b) && self.contains(i, c) {
+            if best.is_some_and(|b| b < i) {
+                continue;
+            }
+            if self.contains(i, c) {
                 best = Some(i);
             }
         }
@@ -426,11 +430,7 @@ impl Grid {
         (((y - self.y0) * self.inv_dy) as usize).min(self.ny - 1)
     }
 
-    /// Approximate bounds of a column or row, only ever used with the marking tolerance.
-    fn col_bounds(&self, c: usize) -> (f64, f64) {
-        bounds_of(c, self.nx, self.x0, self.inv_dx)
-    }
-
+    /// Approximate bounds of a row, only ever used with the marking tolerance.
     fn row_bounds(&self, r: usize) -> (f64, f64) {
         bounds_of(r, self.ny, self.y0, self.inv_dy)
     }
@@ -598,7 +598,6 @@ impl Grid {
                 push(r, c0, c1);
             }
         }
-        let _ = self.col_bounds(0);
     }
 }
 

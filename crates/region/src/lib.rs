@@ -63,10 +63,12 @@ pub enum RegionError {
     #[error("cannot open {path} as a vector layer: {source}")]
     Open {
         path: PathBuf,
-        source: gdal::errors::GdalError,
+        source: Box<gdal::errors::GdalError>,
     },
     #[error("{path}: no layer {layer:?}")]
     NoLayer { path: PathBuf, layer: String },
+    #[error("{path}: the layer has no features")]
+    EmptyLayer { path: PathBuf },
     #[error("{path}: layer has no field {field:?} (fields: {available})")]
     MissingField {
         path: PathBuf,
@@ -78,7 +80,7 @@ pub enum RegionError {
         path: PathBuf,
         feature: String,
         field: String,
-        source: gdal::errors::GdalError,
+        source: Box<gdal::errors::GdalError>,
     },
     #[error("{path}: {feature}: empty id in field {field:?}")]
     EmptyId {
@@ -95,7 +97,7 @@ pub enum RegionError {
     #[error("{path}: cannot convert the layer's coordinate system to WGS84: {source}")]
     Crs {
         path: PathBuf,
-        source: gdal::errors::GdalError,
+        source: Box<gdal::errors::GdalError>,
     },
     #[error("CSV has no lon/lat or longitude/latitude columns (header: {header})")]
     MissingLonLat { header: String },

@@ -17,9 +17,13 @@ use geo::{BoundingRect, Coord, InteriorPoint, LineString, MultiPolygon, Polygon}
 /// Loads every feature of one polygon layer as a [`Region`] of `level`, in WGS84 lon/lat.
 ///
 /// When the layer declares a coordinate system, geometries are first transformed to EPSG:4326 in
-/// traditional GIS order (x = lon, y = lat): a projected Shapefile or a GeoPackage whose EPSG:4326
-/// is stored lat/lon then load correctly. `cfg.crs` then says what those lon/lat values are:
-/// WGS84 and CGCS2000 are taken as is, GCJ-02 is converted vertex by vertex.
+/// traditional GIS order (x = lon, y = lat), whatever axis order or projection the source uses
+/// (GDAL 3 would otherwise hand EPSG:4326 out lat/lon): a Gauss-Krüger Shapefile loads as well as
+/// a GeoJSON. `cfg.crs` then says what those lon/lat values are: WGS84 and CGCS2000 are taken as
+/// is, GCJ-02 is converted vertex by vertex (such files usually claim WGS84, wrongly).
+///
+/// A layer without features is an error: routing against it would silently call every fire
+/// "outside".
 pub fn load_layer(cfg: &LayerConfig, level: Level) -> Result<Vec<Region>, RegionError> {
     let path = cfg.path.as_path();
     let options = DatasetOptions {
@@ -28,7 +32,7 @@ pub fn load_layer(cfg: &LayerConfig, level: Level) -> Result<Vec<Region>, Region
     };
     let dataset = Dataset::open_ex(path, options).map_err(|source| RegionError::Open {
         path: path.to_owned(),
-        source,
+        source: Box::new(source),
     })?;
     let no_layer = |name: &str| RegionError::NoLayer {
         path: path.to_owned(),
@@ -45,7 +49,11 @@ pub fn load_layer(cfg: &LayerConfig, level: Level) -> Result<Vec<Region>, Region
         field_names
             .iter()
             .position(|f| f == name)
-            .or_else(|| field_names.iter().position(|f| f.eq_ignore_ascii_case(name)))
+            .or_else(|| {
+                field_names
+                    .iter()
+                    .position(|f| f.eq_ignore_ascii_case(name))
+            })
             .ok_or_else(|| RegionError::MissingField {
                 path: path.to_owned(),
                 field: name.to_owned(),
@@ -59,7 +67,7 @@ pub fn load_layer(cfg: &LayerConfig, level: Level) -> Result<Vec<Region>, Region
     let transform = match layer.spatial_ref() {
         Some(srs) => Some(to_wgs84(&srs).map_err(|source| RegionError::Crs {
             path: path.to_owned(),
-            source,
+            source: Box::new(source),
         })?),
         None => None,
     };
@@ -75,7 +83,7 @@ pub fn load_layer(cfg: &LayerConfig, level: Level) -> Result<Vec<Region>, Region
                 path: path.to_owned(),
                 feature: label.to_owned(),
                 field: field.to_owned(),
-                source,
+                source: Box::new(source),
             })
         };
         let id = read(id_idx, &cfg.id_field, &label)?.unwrap_or_default();
@@ -111,16 +119,18 @@ pub fn load_layer(cfg: &LayerConfig, level: Level) -> Result<Vec<Region>, Region
             geometry,
         });
     }
+    if regions.is_empty() {
+        return Err(RegionError::EmptyLayer {
+            path: path.to_owned(),
+        });
+    }
     Ok(regions)
 }
 
 /// For each child without a parent id, takes the first parent whose polygon contains the child's
 /// interior point (a point guaranteed to lie inside the child, unlike its centroid).
 pub fn link_parents(children: &mut [Region], parents: &[Region]) {
-    let boxes: Vec<_> = parents
-        .iter()
-        .map(|p| p.geometry.bounding_rect())
-        .collect();
+    let boxes: Vec<_> = parents.iter().map(|p| p.geometry.bounding_rect()).collect();
     for child in children.iter_mut().filter(|c| c.parent_id.is_none()) {
         let Some(point) = child.geometry.interior_point() else {
             continue;
@@ -190,7 +200,10 @@ fn read_geometry(
     crs: InputCrs,
 ) -> Result<MultiPolygon<f64>, String> {
     let geometry = match feature.geometry() {
-        Some(g) if !g.is_empty() => g,
+        // The gdal crate hands out a null geometry as Some(geometry wrapping a null pointer),
+        // which every OGR call on it would report as an error.
+        // SAFETY: only the pointer's value is read, nothing is dereferenced.
+        Some(g) if !unsafe { g.c_geometry() }.is_null() && !g.is_empty() => g,
         _ => return Err("has no geometry".to_owned()),
     };
     let transformed;

@@ -334,7 +334,7 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
 
     // The industrial registry: the plant above plus a coking works.
     let (coke_lon, coke_lat) = prefecture.random_point_in(&prefecture.townships[17], &mut rng);
-    put(&mut files, out, 
+    put(&mut files, out,
         "registry/industrial.csv",
         &format!(
             "name,type,lat,lon,capacity,note\n\
@@ -358,7 +358,7 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
     }
     put(&mut files, out, "truth/fires.csv", &truth)?;
 
-    put(&mut files, out, 
+    put(&mut files, out,
         "burnwatch.toml",
         &format!(
             "# burnwatch configuration for the demo prefecture ({DEMO_PREFECTURE_NAME}), written by\n\
