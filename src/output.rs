@@ -62,17 +62,8 @@ fn table(out: &mut impl Write, alerts: &[AlertView]) -> Result<()> {
             )?;
             writeln!(
                 out,
-                "  {:>5}  {:<10} {:<16}  {:>10} {:>9}  {:>6}  {:>7}  {:<7} {:>3}  {}",
-                "alert",
-                "state",
-                "seen (CST)",
-                "lon",
-                "lat",
-                "r_km",
-                "frp_mw",
-                "conf",
-                "n",
-                "sources / also shown to"
+                "  {:>5}  {:<10} {:<16}  {:>10} {:>9}  {:>6}  {:>7}  {:<7} {:>3}  sources / also shown to",
+                "alert", "state", "seen (CST)", "lon", "lat", "r_km", "frp_mw", "conf", "n",
             )?;
         }
         writeln!(

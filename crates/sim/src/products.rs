@@ -306,8 +306,8 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
 
     // Himawari-9 L2 WLF: every 10 minutes, the larger fires on its 0.02° grid.
     let scan_time = at(3, 0);
-    let mut wlf = format!(
-        "# 2025  6 10  3  0 UTC  2025  6 10  3 10 UTC\n# ID,Year,Month,Day,Time(UTC),Lat,Lon,Area(km^2),Volcano,Level,Reliability,FRP(Wm^-2),QF,Hot(ID)\n"
+    let mut wlf = String::from(
+        "# 2025  6 10  3  0 UTC  2025  6 10  3 10 UTC\n# ID,Year,Month,Day,Time(UTC),Lat,Lon,Area(km^2),Volcano,Level,Reliability,FRP(Wm^-2),QF,Hot(ID)\n",
     );
     for (n, f) in fires
         .iter()
