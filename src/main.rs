@@ -102,6 +102,7 @@ enum Command {
         #[command(subcommand)]
         what: SimulateCommand,
     },
+    // [more commands above this line]
 }
 
 #[derive(Subcommand)]
@@ -113,6 +114,7 @@ enum SimulateCommand {
         #[arg(long, default_value_t = 20250610)]
         seed: u64,
     },
+    // [more simulators above this line]
 }
 
 fn main() -> std::process::ExitCode {
@@ -280,7 +282,9 @@ fn run(cli: Cli) -> Result<()> {
                 );
                 Ok(())
             }
+            // [more simulator arms above this line]
         },
+        // [more command arms above this line]
     }
 }
 

@@ -33,6 +33,10 @@ pub struct Config {
     pub events: EventsConfig,
     #[serde(default)]
     pub ingest: IngestConfig,
+    #[serde(default)]
+    pub detect: crate::detect_config::DetectConfig,
+    #[serde(default)]
+    pub filter: crate::filter_config::FilterConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -165,6 +169,8 @@ impl Config {
         };
         fix(&mut self.store.path);
         fix(&mut self.ingest.quarantine_dir);
+        self.detect.resolve_paths(&|p| fix(p));
+        self.filter.resolve_paths(&|p| fix(p));
         for layer in [&mut self.regions.counties, &mut self.regions.townships]
             .into_iter()
             .flatten()

@@ -6,8 +6,10 @@
 pub mod alert;
 pub mod config;
 pub mod coords;
+pub mod detect_config;
 pub mod detection;
 pub mod event;
+pub mod filter_config;
 pub mod geodesy;
 
 pub use alert::{AlertState, Outcome, TransitionError};
