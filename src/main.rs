@@ -102,6 +102,9 @@ enum Command {
         #[command(subcommand)]
         what: SimulateCommand,
     },
+    /// Runs the daemon: inbox, FIRMS and camera sources, the pipeline, /healthz and /metrics.
+    /// Stops cleanly on SIGINT or SIGTERM.
+    Run,
     // [more commands above this line]
 }
 
@@ -281,9 +284,9 @@ fn run(cli: Cli) -> Result<()> {
                     summary.fires.len()
                 );
                 Ok(())
-            }
-            // [more simulator arms above this line]
+            } // [more simulator arms above this line]
         },
+        Command::Run => run_daemon(&cli.config),
         // [more command arms above this line]
     }
 }
@@ -345,6 +348,27 @@ fn ingest(config_path: &Path, json: bool, files: &[PathBuf]) -> Result<()> {
             config.ingest.quarantine_dir.display()
         );
     }
+    Ok(())
+}
+
+fn run_daemon(config_path: &Path) -> Result<()> {
+    let config = load_config(config_path)?;
+    let mut store = open_store(&config)?;
+    let routing = Routing::load(&config.regions).context("loading the region boundaries")?;
+    store.replace_regions(&routing.region_rows()?)?;
+    let extent = routing.extent();
+    let pipeline = Pipeline::new(store, routing, default_filters(), &config);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(burnwatch_daemon::run(
+        config,
+        pipeline,
+        extent,
+        burnwatch_daemon::shutdown_signal(),
+    ))?;
     Ok(())
 }
 

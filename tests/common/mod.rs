@@ -66,3 +66,114 @@ pub fn shared_data() -> Option<PathBuf> {
         None
     }
 }
+
+/// A port nobody listens on right now (the daemon binds it a moment later).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A plain HTTP/1.0 GET on loopback: (status code, body).
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let code = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
+    Some((code, body))
+}
+
+/// Rewrites the demo config's daemon settings for a test: its own port, a fast inbox.
+pub fn daemon_config(config: &Path, port: u16, extra: &str) {
+    let text = std::fs::read_to_string(config).expect("config");
+    let listen = text
+        .lines()
+        .find(|l| l.starts_with("listen = "))
+        .expect("a listen line")
+        .to_owned();
+    let text = text
+        .replace(&listen, &format!("listen = \"127.0.0.1:{port}\""))
+        .replace("scan_interval_secs = 1", "scan_interval_secs = 0.05")
+        .replace("settle_secs = 1", "settle_secs = 0.05");
+    let text = if extra.is_empty() {
+        text
+    } else {
+        format!("{text}\n{extra}\n")
+    };
+    std::fs::write(config, text).expect("config written");
+}
+
+pub fn start_daemon(config: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_burnwatch"))
+        .arg("--config")
+        .arg(config)
+        .arg("run")
+        .env("BURNWATCH_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the daemon starts")
+}
+
+/// SIGTERM, then the exit status (within `secs`).
+pub fn terminate(child: &mut std::process::Child, secs: u64) -> std::process::ExitStatus {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the daemon did not stop within {secs} s of SIGTERM");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Waits until `cond` holds, polling; panics with `what` after `secs`.
+pub fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+pub fn count_files(dir: &Path) -> usize {
+    walk(dir).len()
+}
+
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+pub fn query_i64(db: &Path, sql: &str) -> i64 {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open the store read-only");
+    conn.query_row(sql, [], |r| r.get(0)).expect("query")
+}

@@ -34,6 +34,15 @@ pub struct Config {
     #[serde(default)]
     pub ingest: IngestConfig,
     #[serde(default)]
+    pub server: crate::daemon_config::ServerConfig,
+    #[serde(default)]
+    pub inbox: crate::daemon_config::InboxConfig,
+    pub firms: Option<crate::daemon_config::FirmsConfig>,
+    #[serde(default)]
+    pub cameras: Vec<crate::daemon_config::CameraConfig>,
+    #[serde(default)]
+    pub frames: crate::daemon_config::FramesConfig,
+    #[serde(default)]
     pub detect: crate::detect_config::DetectConfig,
     #[serde(default)]
     pub filter: crate::filter_config::FilterConfig,
@@ -169,6 +178,8 @@ impl Config {
         };
         fix(&mut self.store.path);
         fix(&mut self.ingest.quarantine_dir);
+        fix(&mut self.inbox.dir);
+        fix(&mut self.frames.dir);
         self.detect.resolve_paths(&|p| fix(p));
         self.filter.resolve_paths(&|p| fix(p));
         for layer in [&mut self.regions.counties, &mut self.regions.townships]
@@ -180,6 +191,35 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
+        if let Some(f) = &self.firms {
+            if !(1..=5).contains(&f.day_range) {
+                return Err(format!(
+                    "firms.day_range must be 1 to 5, got {}",
+                    f.day_range
+                ));
+            }
+            if f.products.is_empty() {
+                return Err("firms.products is empty: name at least one FIRMS source".into());
+            }
+        }
+        let mut ids = std::collections::HashSet::new();
+        for c in &self.cameras {
+            if !ids.insert(&c.id) {
+                return Err(format!("camera id {:?} appears twice", c.id));
+            }
+            if c.preset.is_none() && c.pose_url.is_none() {
+                return Err(format!(
+                    "camera {:?} needs a preset or a pose_url: a frame without a pose cannot be located",
+                    c.id
+                ));
+            }
+            if c.auth != crate::daemon_config::CameraAuth::None && c.username.is_none() {
+                return Err(format!(
+                    "camera {:?} uses authentication but has no username",
+                    c.id
+                ));
+            }
+        }
         let e = &self.events;
         for (name, v) in [
             ("events.cluster_radius_km", e.cluster_radius_km),

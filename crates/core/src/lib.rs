@@ -6,6 +6,7 @@
 pub mod alert;
 pub mod config;
 pub mod coords;
+pub mod daemon_config;
 pub mod detect_config;
 pub mod detection;
 pub mod event;

@@ -96,6 +96,24 @@ impl Routing {
         }
     }
 
+    /// west, south, east, north of all townships: the area to ask FIRMS about.
+    pub fn extent(&self) -> Option<[f64; 4]> {
+        use geo::BoundingRect;
+        self.townships
+            .regions()
+            .iter()
+            .filter_map(|r| r.geometry.bounding_rect())
+            .map(|b| [b.min().x, b.min().y, b.max().x, b.max().y])
+            .reduce(|a, b| {
+                [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ]
+            })
+    }
+
     /// The regions as store rows (GeoJSON geometry), counties first.
     pub fn region_rows(&self) -> Result<Vec<RegionRow>, RoutingError> {
         let counties = self.counties.iter().flat_map(|c| c.regions());

@@ -368,7 +368,14 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
              [regions.counties]\npath = \"regions/counties.geojson\"\nid_field = \"code\"\nname_field = \"name\"\ncrs = \"wgs84\"\n\n\
              [regions.townships]\npath = \"regions/townships.geojson\"\nid_field = \"code\"\nname_field = \"name\"\nparent_field = \"county_code\"\ncrs = \"wgs84\"\n\n\
              [events]\ncluster_radius_km = 0.8\nattach_radius_km = 0.8\nattach_window_hours = 24\n\n\
-             [ingest]\nquarantine_dir = \"../var/quarantine\"\n"
+             [ingest]\nquarantine_dir = \"../var/quarantine\"\n\n\
+             # The daemon (`burnwatch run`): drop product files and granules into the inbox.\n\
+             [server]\nlisten = \"127.0.0.1:8080\"\n\n\
+             [inbox]\ndir = \"../var/inbox\"\nscan_interval_secs = 1\nsettle_secs = 1\n\n\
+             [frames]\ndir = \"../var/frames\"\n\n\
+             # NASA FIRMS polling: set FIRMS_MAP_KEY in the environment and uncomment.\n\
+             # [firms]\n# products = [\"VIIRS_SNPP_NRT\", \"VIIRS_NOAA20_NRT\", \"VIIRS_NOAA21_NRT\", \"MODIS_NRT\"]\n\
+             # interval_secs = 600\n"
         ),
     )?;
 

@@ -1,0 +1,205 @@
+//! The daemon's sections: `[server]`, `[inbox]`, `[firms]`, `[[cameras]]`.
+
+use serde::Deserialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address of the HTTP port (`/healthz`, `/metrics`, later the console).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: default_listen(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+
+/// A folder where receiving stations and download jobs drop product files and granules.
+/// burnwatch keeps `processing/` and `done/` inside it; rejected files go to
+/// `[ingest] quarantine_dir`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxConfig {
+    #[serde(default = "default_inbox")]
+    pub dir: PathBuf,
+    /// How often the folder is scanned, seconds.
+    #[serde(default = "default_scan")]
+    pub scan_interval_secs: f64,
+    /// A file is taken only once its size and modification time have not changed for this
+    /// long, so a half-written file is never read, seconds.
+    #[serde(default = "default_settle")]
+    pub settle_secs: f64,
+}
+
+impl Default for InboxConfig {
+    fn default() -> Self {
+        Self {
+            dir: default_inbox(),
+            scan_interval_secs: default_scan(),
+            settle_secs: default_settle(),
+        }
+    }
+}
+
+fn default_inbox() -> PathBuf {
+    PathBuf::from("var/inbox")
+}
+fn default_scan() -> f64 {
+    2.0
+}
+fn default_settle() -> f64 {
+    2.0
+}
+
+/// NASA FIRMS area API polling. Absent = not polled.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirmsConfig {
+    #[serde(default = "default_firms_url")]
+    pub base_url: String,
+    /// The MAP_KEY itself; prefer `map_key_env` so the key stays out of the file.
+    pub map_key: Option<String>,
+    #[serde(default = "default_map_key_env")]
+    pub map_key_env: String,
+    /// FIRMS source names: VIIRS_SNPP_NRT, VIIRS_NOAA20_NRT, VIIRS_NOAA21_NRT, MODIS_NRT, …
+    pub products: Vec<String>,
+    /// west, south, east, north; default: the township layer's extent.
+    pub bbox: Option<[f64; 4]>,
+    #[serde(default = "default_firms_interval")]
+    pub interval_secs: f64,
+    /// Days per request (1–5). Each day counts as one transaction against the limit.
+    #[serde(default = "default_day_range")]
+    pub day_range: u8,
+    #[serde(default = "default_firms_timeout")]
+    pub timeout_secs: f64,
+    /// FIRMS allows 5,000 transactions per 10 minutes per key.
+    #[serde(default = "default_transaction_limit")]
+    pub transaction_limit: u32,
+    #[serde(default = "default_transaction_window")]
+    pub transaction_window_secs: f64,
+    #[serde(default = "default_retry_min")]
+    pub retry_min_secs: f64,
+    #[serde(default = "default_retry_max")]
+    pub retry_max_secs: f64,
+}
+
+fn default_firms_url() -> String {
+    "https://firms.modaps.eosdis.nasa.gov".into()
+}
+fn default_map_key_env() -> String {
+    "FIRMS_MAP_KEY".into()
+}
+fn default_firms_interval() -> f64 {
+    600.0
+}
+fn default_day_range() -> u8 {
+    1
+}
+fn default_firms_timeout() -> f64 {
+    60.0
+}
+fn default_transaction_limit() -> u32 {
+    5000
+}
+fn default_transaction_window() -> f64 {
+    600.0
+}
+fn default_retry_min() -> f64 {
+    5.0
+}
+fn default_retry_max() -> f64 {
+    600.0
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CameraKind {
+    Visible,
+    Thermal,
+    Dual,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CameraAuth {
+    #[default]
+    None,
+    Basic,
+    Digest,
+}
+
+/// A fixed preset: where the camera looks and how wide.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraPreset {
+    /// Azimuth of the image centre, degrees clockwise from true north.
+    pub pan_deg: f64,
+    /// Elevation of the image centre, degrees (negative = looking down).
+    pub tilt_deg: f64,
+    pub hfov_deg: f64,
+    pub vfov_deg: f64,
+}
+
+/// A tower camera.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraConfig {
+    pub id: String,
+    pub name: String,
+    /// WGS84 position of the camera.
+    pub lon: f64,
+    pub lat: f64,
+    pub height_m: f64,
+    pub kind: CameraKind,
+    /// Hikvision `/ISAPI/Streaming/channels/101/picture`, Dahua `/cgi-bin/snapshot.cgi`, …
+    pub snapshot_url: String,
+    #[serde(default)]
+    pub auth: CameraAuth,
+    pub username: Option<String>,
+    /// Name of the environment variable holding the password.
+    pub password_env: Option<String>,
+    /// A fixed preset, or…
+    pub preset: Option<CameraPreset>,
+    /// …a URL answering the live pose as JSON `{pan_deg, tilt_deg, hfov_deg, vfov_deg}`.
+    pub pose_url: Option<String>,
+    #[serde(default = "default_camera_interval")]
+    pub interval_secs: f64,
+    #[serde(default = "default_camera_timeout")]
+    pub timeout_secs: f64,
+}
+
+fn default_camera_interval() -> f64 {
+    30.0
+}
+fn default_camera_timeout() -> f64 {
+    10.0
+}
+
+/// Where camera frames are kept (one folder per camera), for the camera detector and audit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FramesConfig {
+    #[serde(default = "default_frames")]
+    pub dir: PathBuf,
+}
+
+impl Default for FramesConfig {
+    fn default() -> Self {
+        Self {
+            dir: default_frames(),
+        }
+    }
+}
+
+fn default_frames() -> PathBuf {
+    PathBuf::from("var/frames")
+}

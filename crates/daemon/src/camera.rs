@@ -1,0 +1,279 @@
+//! Tower-camera snapshots: each camera is fetched on its own schedule (HTTP GET, basic or digest
+//! authentication), the bytes are checked to be an image by content, and the frame is kept with
+//! its capture time and the camera's pose, ready for the camera detector. A camera that is down
+//! backs off without slowing the others; a frame identical to the previous one is not kept twice.
+
+use crate::sleep_or_stop;
+use crate::status::Status;
+use burnwatch_core::daemon_config::{CameraAuth, CameraConfig, CameraPreset};
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+use tokio::sync::watch;
+
+#[derive(Debug, Error)]
+pub enum CameraError {
+    #[error("request failed: {0}")]
+    Request(#[from] reqwest::Error),
+    #[error("HTTP {0}")]
+    Status(u16),
+    #[error("the camera asked for authentication this source cannot answer: {0}")]
+    Auth(String),
+    #[error("the password variable {0} is not set")]
+    NoPassword(String),
+    #[error("the snapshot is not an image ({0} bytes, starts with {1:?})")]
+    NotImage(usize, String),
+    #[error("the pose answer is not {{pan_deg, tilt_deg, hfov_deg, vfov_deg}}: {0}")]
+    Pose(String),
+    #[error("cannot keep the frame: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What is stored beside each frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameMeta {
+    pub camera_id: String,
+    pub captured_at: DateTime<Utc>,
+    pub pose: Pose,
+    pub format: String,
+    pub sha256: String,
+    pub bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Pose {
+    pub pan_deg: f64,
+    pub tilt_deg: f64,
+    pub hfov_deg: f64,
+    pub vfov_deg: f64,
+}
+
+impl From<CameraPreset> for Pose {
+    fn from(p: CameraPreset) -> Self {
+        Self {
+            pan_deg: p.pan_deg,
+            tilt_deg: p.tilt_deg,
+            hfov_deg: p.hfov_deg,
+            vfov_deg: p.vfov_deg,
+        }
+    }
+}
+
+pub struct CameraSource {
+    pub config: CameraConfig,
+    client: reqwest::Client,
+    dir: PathBuf,
+    last_sha: Option<String>,
+}
+
+impl CameraSource {
+    pub fn new(config: CameraConfig, frames_dir: &Path) -> Result<Self, CameraError> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs_f64(config.timeout_secs))
+            .build()?;
+        let dir = frames_dir.join(&config.id);
+        std::fs::create_dir_all(&dir)?;
+        let last_sha = newest_meta(&dir).map(|m| m.sha256);
+        Ok(Self {
+            config,
+            client,
+            dir,
+            last_sha,
+        })
+    }
+
+    fn source_name(&self) -> String {
+        format!("camera:{}", self.config.id)
+    }
+
+    fn password(&self) -> Result<String, CameraError> {
+        match &self.config.password_env {
+            Some(var) => std::env::var(var).map_err(|_| CameraError::NoPassword(var.clone())),
+            None => Ok(String::new()),
+        }
+    }
+
+    async fn get(&self, url: &str) -> Result<reqwest::Response, CameraError> {
+        let user = self.config.username.clone().unwrap_or_default();
+        let request = self.client.get(url);
+        let response = match self.config.auth {
+            CameraAuth::None => request.send().await?,
+            CameraAuth::Basic => {
+                request
+                    .basic_auth(user, Some(self.password()?))
+                    .send()
+                    .await?
+            }
+            CameraAuth::Digest => {
+                // Digest needs the server's challenge first (Hikvision ISAPI, Dahua).
+                let first = request.send().await?;
+                if first.status() != reqwest::StatusCode::UNAUTHORIZED {
+                    first
+                } else {
+                    let challenge = first
+                        .headers()
+                        .get(reqwest::header::WWW_AUTHENTICATE)
+                        .and_then(|v| v.to_str().ok())
+                        .ok_or_else(|| CameraError::Auth("401 without a challenge".into()))?
+                        .to_owned();
+                    let mut prompt = digest_auth::parse(&challenge)
+                        .map_err(|e| CameraError::Auth(e.to_string()))?;
+                    let parsed =
+                        reqwest::Url::parse(url).map_err(|e| CameraError::Auth(e.to_string()))?;
+                    let uri = match parsed.query() {
+                        Some(q) => format!("{}?{q}", parsed.path()),
+                        None => parsed.path().to_owned(),
+                    };
+                    let password = self.password()?;
+                    let context = digest_auth::AuthContext::new(
+                        user.as_str(),
+                        password.as_str(),
+                        uri.as_str(),
+                    );
+                    let answer = prompt
+                        .respond(&context)
+                        .map_err(|e| CameraError::Auth(e.to_string()))?;
+                    self.client
+                        .get(url)
+                        .header(reqwest::header::AUTHORIZATION, answer.to_header_string())
+                        .send()
+                        .await?
+                }
+            }
+        };
+        if !response.status().is_success() {
+            return Err(CameraError::Status(response.status().as_u16()));
+        }
+        Ok(response)
+    }
+
+    async fn pose(&self) -> Result<Pose, CameraError> {
+        if let Some(url) = &self.config.pose_url {
+            let text = self.get(url).await?.text().await?;
+            return serde_json::from_str::<Pose>(&text)
+                .map_err(|e| CameraError::Pose(e.to_string()));
+        }
+        self.config
+            .preset
+            .map(Pose::from)
+            .ok_or_else(|| CameraError::Pose("no preset and no pose_url".into()))
+    }
+
+    /// Takes one frame; `Ok(None)` when it is the same picture as the last one kept.
+    pub async fn capture(&mut self) -> Result<Option<PathBuf>, CameraError> {
+        // The pose is read first: a PTZ camera that moves between the two reads would otherwise
+        // pair a frame with the next preset's direction.
+        let pose = self.pose().await?;
+        let captured_at = Utc::now();
+        let bytes = self.get(&self.config.snapshot_url).await?.bytes().await?;
+        let format = match image::guess_format(&bytes) {
+            Ok(
+                f @ (image::ImageFormat::Jpeg | image::ImageFormat::Png | image::ImageFormat::Tiff),
+            ) => f,
+            _ => {
+                let head: String =
+                    String::from_utf8_lossy(&bytes[..bytes.len().min(24)]).into_owned();
+                return Err(CameraError::NotImage(bytes.len(), head));
+            }
+        };
+        let sha256: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if self.last_sha.as_deref() == Some(sha256.as_str()) {
+            return Ok(None);
+        }
+        let ext = format.extensions_str().first().copied().unwrap_or("img");
+        let stem = format!(
+            "{}_{}",
+            self.config.id,
+            captured_at.format("%Y%m%dT%H%M%S%.3fZ")
+        );
+        let meta = FrameMeta {
+            camera_id: self.config.id.clone(),
+            captured_at,
+            pose,
+            format: ext.to_owned(),
+            sha256: sha256.clone(),
+            bytes: bytes.len(),
+        };
+        let frame = self.dir.join(format!("{stem}.{ext}"));
+        write_atomically(&frame, &bytes)?;
+        // The sidecar last: a frame counts as kept once its metadata exists.
+        let sidecar = self.dir.join(format!("{stem}.json"));
+        write_atomically(
+            &sidecar,
+            serde_json::to_string_pretty(&meta)
+                .unwrap_or_default()
+                .as_bytes(),
+        )?;
+        self.last_sha = Some(sha256);
+        Ok(Some(frame))
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(tmp, path)
+}
+
+fn newest_meta(dir: &Path) -> Option<FrameMeta> {
+    let mut metas: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    metas.sort();
+    let text = std::fs::read_to_string(metas.last()?).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Runs one camera until stopped.
+pub async fn run(
+    config: CameraConfig,
+    frames_dir: PathBuf,
+    status: Arc<Status>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let source = format!("camera:{}", config.id);
+    status.register(&source);
+    let interval = Duration::from_secs_f64(config.interval_secs);
+    let mut camera = match CameraSource::new(config, &frames_dir) {
+        Ok(c) => c,
+        Err(e) => {
+            status.failure(&source, &e.to_string());
+            return;
+        }
+    };
+    let mut failures = 0u32;
+    loop {
+        let result = tokio::select! {
+            r = camera.capture() => r,
+            _ = stop.changed() => return,
+        };
+        let next = match result {
+            Ok(kept) => {
+                failures = 0;
+                status.success(&camera.source_name(), u64::from(kept.is_some()), 0);
+                interval
+            }
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(camera = %camera.config.id, error = %e, failures, "snapshot failed");
+                status.failure(&camera.source_name(), &e.to_string());
+                // Back off up to 10 intervals: a dead camera is retried, but not hammered.
+                let factor = 2f64.powi(failures.min(10) as i32 - 1).min(10.0);
+                interval.mul_f64(factor * rand::rng().random_range(0.9..1.1))
+            }
+        };
+        if sleep_or_stop(next, &mut stop).await {
+            return;
+        }
+    }
+}
