@@ -1,13 +1,18 @@
 //! `burnwatch`: the command line. Thin by design: every command parses its arguments, calls the
 //! library crates, and prints.
 
+mod camera_cmd;
+mod detect_cmd;
 mod output;
+mod sources_cmd;
+mod stats_cmd;
+mod users_cmd;
 
 use anyhow::{bail, Context, Result};
 use burnwatch_core::config::{Config, LayerConfig};
 use burnwatch_core::coords::InputCrs;
 use burnwatch_core::{AlertState, Outcome};
-use burnwatch_pipeline::{Filter, Pipeline, ProductFlagFilter, Routing};
+use burnwatch_pipeline::{Filter, Pipeline, Routing};
 use burnwatch_region::{load_layer, route_csv, Level, RegionIndex};
 use burnwatch_store::{AlertFilter, SqliteStore, Store, TransitionRequest};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -105,7 +110,49 @@ enum Command {
     /// Runs the daemon: inbox, FIRMS and camera sources, the pipeline, /healthz and /metrics.
     /// Stops cleanly on SIGINT or SIGTERM.
     Run,
+    /// Finds fire pixels in a raw granule with a sensor profile's contextual algorithm.
+    Detect(detect_cmd::DetectArgs),
+    /// Measures the algorithms on simulated data.
+    Eval {
+        #[command(subcommand)]
+        what: EvalCommand,
+    },
+    /// The industrial registry and learned candidates: import, learn, list, approve, reject.
+    Sources {
+        #[command(subcommand)]
+        what: sources_cmd::SourcesCommand,
+    },
+    /// Silences: hold back what an area shows for a while, with author and reason.
+    Silences {
+        #[command(subcommand)]
+        what: sources_cmd::SilencesCommand,
+    },
+    /// Stored detections (`--suppressed [--reason R]`), and `lift ID` to release a suppression.
+    Detections(sources_cmd::DetectionsArgs),
+    /// Accounts: patrols, county supervisors, duty officers, auditors, admins.
+    Users {
+        #[command(subcommand)]
+        what: users_cmd::UsersCommand,
+    },
+    /// Audit statistics for a date range or a named season, by prefecture, county or township.
+    Stats(stats_cmd::StatsArgs),
+    /// The daily bulletin: a printable page (map, detail table, summary) and its PDF.
+    Bulletin(stats_cmd::BulletinArgs),
+    /// Detections, events, alerts or verifications as CSV, XLSX, GeoJSON or KML.
+    Export(stats_cmd::ExportArgs),
     // [more commands above this line]
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Detection probability by FRP (day and night) and false alarms on simulated granules.
+    Detect(detect_cmd::EvalDetectArgs),
+    /// The non-straw filters on a simulated season: registry, learner, cropland class.
+    Filter(sources_cmd::EvalFilterArgs),
+    /// Precision and recall of the camera detectors (colour rules, model, with temporal
+    /// confirmation) on labelled images.
+    Camera(camera_cmd::EvalCameraArgs),
+    // [more evals above this line]
 }
 
 #[derive(Subcommand)]
@@ -117,6 +164,12 @@ enum SimulateCommand {
         #[arg(long, default_value_t = 20250610)]
         seed: u64,
     },
+    /// A raw granule (GeoTIFF or NetCDF) with sub-pixel fires, clouds, lakes and hot ground.
+    Granule(detect_cmd::SimulateGranuleArgs),
+    /// A season of daily FIRMS files with industrial sites, crop fires, a cropland mask and the truth.
+    Season(sources_cmd::SimulateSeasonArgs),
+    /// Serves the config's cameras as simulated tower cameras (digest auth) seeing given fires.
+    Cameras(camera_cmd::SimulateCamerasArgs),
     // [more simulators above this line]
 }
 
@@ -284,9 +337,27 @@ fn run(cli: Cli) -> Result<()> {
                     summary.fires.len()
                 );
                 Ok(())
-            } // [more simulator arms above this line]
+            }
+            SimulateCommand::Granule(args) => detect_cmd::simulate_granule(&cli.config, args),
+            SimulateCommand::Season(args) => sources_cmd::simulate_season(args),
+            SimulateCommand::Cameras(args) => camera_cmd::simulate_cameras(&cli.config, args),
+            // [more simulator arms above this line]
         },
         Command::Run => run_daemon(&cli.config),
+        Command::Detect(args) => detect_cmd::detect(&cli.config, args),
+        Command::Eval { what } => match what {
+            EvalCommand::Detect(args) => detect_cmd::eval_detect(&cli.config, args),
+            EvalCommand::Filter(args) => sources_cmd::eval_filter(args),
+            EvalCommand::Camera(args) => camera_cmd::eval_camera(&cli.config, args),
+            // [more eval arms above this line]
+        },
+        Command::Sources { what } => sources_cmd::sources(&cli.config, what),
+        Command::Silences { what } => sources_cmd::silences(&cli.config, what),
+        Command::Detections(args) => sources_cmd::detections(&cli.config, args),
+        Command::Users { what } => users_cmd::run(what, &load_config(&cli.config)?),
+        Command::Stats(args) => stats_cmd::stats(&cli.config, args),
+        Command::Bulletin(args) => stats_cmd::bulletin_cmd(&cli.config, args),
+        Command::Export(args) => stats_cmd::export_cmd(&cli.config, args),
         // [more command arms above this line]
     }
 }
@@ -308,19 +379,31 @@ fn ingest(config_path: &Path, json: bool, files: &[PathBuf]) -> Result<()> {
     let mut store = open_store(&config)?;
     let routing = Routing::load(&config.regions).context("loading the region boundaries")?;
     store.replace_regions(&routing.region_rows()?)?;
-    let mut pipeline = Pipeline::new(store, routing, default_filters(), &config);
+    let filters = default_filters(&config, &store)?;
+    let mut pipeline = Pipeline::new(store, routing, filters, &config);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut rejected = 0;
+    // A bar for long backfills; indicatif draws nothing when stderr is not a terminal.
+    let bar = indicatif::ProgressBar::new(files.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} files  {elapsed_precise}  {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     for file in files {
+        bar.set_message(file.display().to_string());
         let report = pipeline.ingest_file(file)?;
-        if let Some(err) = &report.error {
-            rejected += 1;
-            eprintln!("rejected {}: {err}", report.file);
-        }
-        for row in &report.row_errors {
-            eprintln!("{}:{}: {}", report.file, row.line, row.message);
-        }
+        bar.inc(1);
+        bar.suspend(|| {
+            if let Some(err) = &report.error {
+                rejected += 1;
+                eprintln!("rejected {}: {err}", report.file);
+            }
+            for row in &report.row_errors {
+                eprintln!("{}:{}: {}", report.file, row.line, row.message);
+            }
+        });
         if json {
             serde_json::to_writer(&mut out, &report)?;
             writeln!(out)?;
@@ -341,6 +424,7 @@ fn ingest(config_path: &Path, json: bool, files: &[PathBuf]) -> Result<()> {
             )?;
         }
     }
+    bar.finish_and_clear();
     if rejected > 0 {
         eprintln!(
             "{rejected} of {} files quarantined in {}",
@@ -357,7 +441,14 @@ fn run_daemon(config_path: &Path) -> Result<()> {
     let routing = Routing::load(&config.regions).context("loading the region boundaries")?;
     store.replace_regions(&routing.region_rows()?)?;
     let extent = routing.extent();
-    let pipeline = Pipeline::new(store, routing, default_filters(), &config);
+    let filters = default_filters(&config, &store)?;
+    let filter_config = config.filter.clone();
+    // Silences and approved sources made while the daemon runs apply from the next file on.
+    let pipeline = Pipeline::new(store, routing, filters, &config).with_filter_source(Box::new(
+        move |store: &SqliteStore| {
+            burnwatch_filter::configured_filters(&filter_config, store).map_err(|e| e.to_string())
+        },
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -372,6 +463,8 @@ fn run_daemon(config_path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn default_filters() -> Vec<Box<dyn Filter>> {
-    vec![Box::new(ProductFlagFilter)]
+/// Product flags, silences and the registry (imported, learned and feedback sites) as the store
+/// holds them now, and the cropland class when a mask is configured.
+fn default_filters(config: &Config, store: &SqliteStore) -> Result<Vec<Box<dyn Filter>>> {
+    burnwatch_filter::prepare_store(&config.filter, store).context("loading the filters")
 }

@@ -43,9 +43,15 @@ pub struct Config {
     #[serde(default)]
     pub frames: crate::daemon_config::FramesConfig,
     #[serde(default)]
+    pub notify: crate::notify_config::NotifyConfig,
+    #[serde(default)]
     pub detect: crate::detect_config::DetectConfig,
     #[serde(default)]
     pub filter: crate::filter_config::FilterConfig,
+    #[serde(default)]
+    pub reports: crate::reports_config::ReportsConfig,
+    #[serde(default)]
+    pub patrol: crate::patrol_config::PatrolConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -179,7 +185,7 @@ impl Config {
         fix(&mut self.store.path);
         fix(&mut self.ingest.quarantine_dir);
         fix(&mut self.inbox.dir);
-        fix(&mut self.frames.dir);
+        self.frames.resolve_paths(&|p| fix(p));
         self.detect.resolve_paths(&|p| fix(p));
         self.filter.resolve_paths(&|p| fix(p));
         for layer in [&mut self.regions.counties, &mut self.regions.townships]
@@ -191,6 +197,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
+        self.notify.validate()?;
         if let Some(f) = &self.firms {
             if !(1..=5).contains(&f.day_range) {
                 return Err(format!(

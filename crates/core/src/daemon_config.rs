@@ -175,6 +175,56 @@ pub struct CameraConfig {
     pub interval_secs: f64,
     #[serde(default = "default_camera_timeout")]
     pub timeout_secs: f64,
+    /// Places that are always hot or bright (chimneys, lamps, a factory roof), in the frame's
+    /// pixels: nothing found inside raises anything.
+    #[serde(default)]
+    pub masks: Vec<CameraMask>,
+    /// A YOLO-format ONNX model description in `<detect.models_dir>/camera/` (e.g. "flame-yolov8")
+    /// for visible frames; without one, visible frames go through the colour rules only.
+    pub model: Option<String>,
+    /// Accuracy of the pose's pan (bearing) and tilt (elevation), degrees, one sigma.
+    #[serde(default = "default_pan_sigma")]
+    pub pan_sigma_deg: f64,
+    #[serde(default = "default_tilt_sigma")]
+    pub tilt_sigma_deg: f64,
+    /// Farthest a fire can be told at, km: bearings end here and ranges are capped here.
+    #[serde(default = "default_max_range")]
+    pub max_range_km: f64,
+    /// The frame size the pose was calibrated for, [width, height]: any other size (a sub-stream,
+    /// a thumbnail) is refused rather than located wrongly.
+    pub frame_size: Option<[u32; 2]>,
+    /// 16-bit radiometric frames: kelvin = count × scale + offset (0.01 K per count by default).
+    #[serde(default = "default_radiometric_scale")]
+    pub radiometric_scale_k: f64,
+    #[serde(default)]
+    pub radiometric_offset_k: f64,
+}
+
+/// An always-hot or always-bright region of one camera's view: a rectangle `[x0, y0, x1, y1]`
+/// or a polygon `[[x, y], …]`, in pixels. With `pan_deg`/`tilt_deg` it applies only to frames
+/// taken at that pose (±0.5°): at the next preset the chimney is elsewhere in the picture.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraMask {
+    pub rect: Option<[f64; 4]>,
+    pub polygon: Option<Vec<[f64; 2]>>,
+    /// What is there: "chimney", "street lamp", …
+    pub reason: Option<String>,
+    pub pan_deg: Option<f64>,
+    pub tilt_deg: Option<f64>,
+}
+
+fn default_pan_sigma() -> f64 {
+    0.2
+}
+fn default_tilt_sigma() -> f64 {
+    0.1
+}
+fn default_max_range() -> f64 {
+    20.0
+}
+fn default_radiometric_scale() -> f64 {
+    0.01
 }
 
 fn default_camera_interval() -> f64 {
@@ -190,14 +240,96 @@ fn default_camera_timeout() -> f64 {
 pub struct FramesConfig {
     #[serde(default = "default_frames")]
     pub dir: PathBuf,
+    /// Thresholds of the thermal contextual test and of the colour rules: profile names in
+    /// `<detect.models_dir>/camera/` (a folder of their own: the satellite profiles are every
+    /// `.toml` directly in `models_dir`).
+    #[serde(default = "default_thermal_profile")]
+    pub thermal_profile: String,
+    #[serde(default = "default_colour_profile")]
+    pub colour_profile: String,
+    /// A digital elevation model (any GDAL raster in lon/lat) for ranging with one camera;
+    /// without it the ground is taken as flat at each camera's foot.
+    pub dem: Option<PathBuf>,
+    #[serde(default)]
+    pub fusion: FusionConfig,
 }
 
 impl Default for FramesConfig {
     fn default() -> Self {
         Self {
             dir: default_frames(),
+            thermal_profile: default_thermal_profile(),
+            colour_profile: default_colour_profile(),
+            dem: None,
+            fusion: FusionConfig::default(),
         }
     }
+}
+
+impl FramesConfig {
+    pub(crate) fn resolve_paths(&mut self, fix: &dyn Fn(&mut PathBuf)) {
+        fix(&mut self.dir);
+        if let Some(dem) = &mut self.dem {
+            fix(dem);
+        }
+    }
+}
+
+fn default_thermal_profile() -> String {
+    "thermal".into()
+}
+fn default_colour_profile() -> String {
+    "colour".into()
+}
+
+/// How confirmed camera fires become located fires.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FusionConfig {
+    /// Bearings of different cameras this close in time may be intersected, seconds.
+    #[serde(default = "default_fusion_window")]
+    pub window_secs: f64,
+    /// A fire seen by one camera waits this long for a second camera before it is located by
+    /// the ground intersection alone, seconds.
+    #[serde(default = "default_fusion_hold")]
+    pub hold_secs: f64,
+    /// Cameras closer than this add no independent bearing, m.
+    #[serde(default = "default_min_baseline")]
+    pub min_baseline_m: f64,
+    /// Bearings crossing at a smaller angle give no usable intersection, degrees.
+    #[serde(default = "default_min_angle")]
+    pub min_angle_deg: f64,
+    /// Terrestrial refraction coefficient (ray curvature over earth curvature).
+    #[serde(default = "default_refraction")]
+    pub refraction_k: f64,
+}
+
+impl Default for FusionConfig {
+    fn default() -> Self {
+        Self {
+            window_secs: default_fusion_window(),
+            hold_secs: default_fusion_hold(),
+            min_baseline_m: default_min_baseline(),
+            min_angle_deg: default_min_angle(),
+            refraction_k: default_refraction(),
+        }
+    }
+}
+
+fn default_fusion_window() -> f64 {
+    1800.0
+}
+fn default_fusion_hold() -> f64 {
+    120.0
+}
+fn default_min_baseline() -> f64 {
+    100.0
+}
+fn default_min_angle() -> f64 {
+    3.0
+}
+fn default_refraction() -> f64 {
+    0.13
 }
 
 fn default_frames() -> PathBuf {

@@ -12,6 +12,10 @@ pub enum SourceKind {
     HimawariWlf,
     CsppAfimg,
     Vnp14img,
+    /// burnwatch's own detection on a raw granule (`burnwatch-detect`).
+    Granule,
+    /// A fire seen by tower cameras and located by bearing (`burnwatch-camera`).
+    Camera,
 }
 
 impl SourceKind {
@@ -22,6 +26,8 @@ impl SourceKind {
             SourceKind::HimawariWlf => "himawari_wlf",
             SourceKind::CsppAfimg => "cspp_afimg",
             SourceKind::Vnp14img => "vnp14img",
+            SourceKind::Granule => "granule",
+            SourceKind::Camera => "camera",
         }
     }
 
@@ -32,6 +38,8 @@ impl SourceKind {
             SourceKind::HimawariWlf,
             SourceKind::CsppAfimg,
             SourceKind::Vnp14img,
+            SourceKind::Granule,
+            SourceKind::Camera,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -44,6 +52,8 @@ pub enum Instrument {
     Modis,
     Viirs,
     Ahi,
+    /// A tower camera (visible or thermal); `satellite` then names the camera(s).
+    Camera,
 }
 
 impl Instrument {
@@ -52,7 +62,19 @@ impl Instrument {
             Instrument::Modis => "MODIS",
             Instrument::Viirs => "VIIRS",
             Instrument::Ahi => "AHI",
+            Instrument::Camera => "CAMERA",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Instrument::Modis,
+            Instrument::Viirs,
+            Instrument::Ahi,
+            Instrument::Camera,
+        ]
+        .into_iter()
+        .find(|i| i.as_str() == s)
     }
 }
 
@@ -162,6 +184,8 @@ pub fn nominal_pixel_km(instrument: Instrument) -> f64 {
         Instrument::Modis => 1.0,
         Instrument::Viirs => 0.375,
         Instrument::Ahi => 2.0,
+        // Camera detections always carry their own uncertainty; this is only a floor.
+        Instrument::Camera => 0.1,
     }
 }
 
@@ -191,8 +215,7 @@ impl Detection {
     pub fn same_pixel(&self, other: &Detection) -> bool {
         self.instrument == other.instrument
             && self.satellite == other.satellite
-            && self.acq_time.format("%Y%m%dT%H%M").to_string()
-                == other.acq_time.format("%Y%m%dT%H%M").to_string()
+            && self.acq_time.timestamp().div_euclid(60) == other.acq_time.timestamp().div_euclid(60)
             && crate::geodesy::haversine_km(self.lon, self.lat, other.lon, other.lat)
                 <= SAME_PIXEL_KM
     }

@@ -12,6 +12,9 @@ pub mod detection;
 pub mod event;
 pub mod filter_config;
 pub mod geodesy;
+pub mod notify_config;
+pub mod patrol_config;
+pub mod reports_config;
 
 pub use alert::{AlertState, Outcome, TransitionError};
 pub use config::{Config, ConfigError};

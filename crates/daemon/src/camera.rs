@@ -1,10 +1,19 @@
 //! Tower-camera snapshots: each camera is fetched on its own schedule (HTTP GET, basic or digest
 //! authentication), the bytes are checked to be an image by content, and the frame is kept with
-//! its capture time and the camera's pose, ready for the camera detector. A camera that is down
-//! backs off without slowing the others; a frame identical to the previous one is not kept twice.
+//! its capture time and the camera's pose. A camera that is down backs off without slowing the
+//! others; a frame identical to the previous one is not kept twice.
+//!
+//! Each kept frame then goes through the camera's detector (`burnwatch-camera`: decode by
+//! content, thermal/colour/model detection, masks, temporal confirmation); a confirmed fire
+//! becomes a bearing sent to [`fuse`], which intersects the bearings of several cameras (or, after
+//! a wait, uses one camera's ground estimate) and deposits each located fire as a file in
+//! `processing/` for the worker, like any other source. A frame that cannot be decoded (a
+//! truncated JPEG, a thumbnail of the wrong size) counts as a failed capture: the camera backs off.
 
-use crate::sleep_or_stop;
+use crate::inbox::Inbox;
 use crate::status::Status;
+use crate::{sleep_or_stop, Work};
+use burnwatch_camera::{CameraWatch, Fusion, FusionOutput, Observation};
 use burnwatch_core::daemon_config::{CameraAuth, CameraConfig, CameraPreset};
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -14,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 #[derive(Debug, Error)]
 pub enum CameraError {
@@ -32,6 +41,8 @@ pub enum CameraError {
     Pose(String),
     #[error("cannot keep the frame: {0}")]
     Io(#[from] std::io::Error),
+    #[error("the frame cannot be used: {0}")]
+    Frame(#[from] burnwatch_camera::CameraError),
 }
 
 /// What is stored beside each frame.
@@ -51,6 +62,25 @@ pub struct Pose {
     pub tilt_deg: f64,
     pub hfov_deg: f64,
     pub vfov_deg: f64,
+}
+
+impl From<Pose> for burnwatch_camera::Pose {
+    fn from(p: Pose) -> Self {
+        Self {
+            pan_deg: p.pan_deg,
+            tilt_deg: p.tilt_deg,
+            hfov_deg: p.hfov_deg,
+            vfov_deg: p.vfov_deg,
+        }
+    }
+}
+
+/// A frame just kept: where, its sidecar, its bytes.
+#[derive(Debug, Clone)]
+pub struct KeptFrame {
+    pub path: PathBuf,
+    pub meta: FrameMeta,
+    pub bytes: Vec<u8>,
 }
 
 impl From<CameraPreset> for Pose {
@@ -165,7 +195,7 @@ impl CameraSource {
     }
 
     /// Takes one frame; `Ok(None)` when it is the same picture as the last one kept.
-    pub async fn capture(&mut self) -> Result<Option<PathBuf>, CameraError> {
+    pub async fn capture(&mut self) -> Result<Option<KeptFrame>, CameraError> {
         // The pose is read first: a PTZ camera that moves between the two reads would otherwise
         // pair a frame with the next preset's direction.
         let pose = self.pose().await?;
@@ -213,7 +243,11 @@ impl CameraSource {
                 .as_bytes(),
         )?;
         self.last_sha = Some(sha256);
-        Ok(Some(frame))
+        Ok(Some(KeptFrame {
+            path: frame,
+            meta,
+            bytes: bytes.to_vec(),
+        }))
     }
 }
 
@@ -234,12 +268,46 @@ fn newest_meta(dir: &Path) -> Option<FrameMeta> {
     serde_json::from_str(&text).ok()
 }
 
-/// Runs one camera until stopped.
+/// A camera's detector state and where its confirmed fires go.
+pub struct FrameDetection {
+    pub watch: CameraWatch,
+    pub observations: mpsc::Sender<Observation>,
+}
+
+/// Runs a kept frame through the camera's detector (on a blocking thread: decoding and
+/// detection are CPU work) and sends confirmed fires on as bearings.
+async fn analyse(d: &mut FrameDetection, kept: KeptFrame) -> Result<(), CameraError> {
+    let detector = d.watch.detector.clone();
+    let pose: burnwatch_camera::Pose = kept.meta.pose.into();
+    let bytes = kept.bytes;
+    let frame = tokio::task::spawn_blocking(move || detector.detect_bytes(&bytes, Some(pose)))
+        .await
+        .map_err(|e| CameraError::Io(std::io::Error::other(e.to_string())))??;
+    let outcome = d
+        .watch
+        .update(frame, kept.meta.captured_at, pose, &kept.meta.sha256);
+    for o in outcome.observations {
+        tracing::info!(
+            camera = %o.camera.id,
+            class = o.class.as_str(),
+            score = o.score,
+            azimuth = o.azimuth_deg,
+            frame = %kept.path.display(),
+            "camera fire confirmed"
+        );
+        // The fusion task stops only with the daemon: a closed channel means shutting down.
+        let _ = d.observations.send(o).await;
+    }
+    Ok(())
+}
+
+/// Runs one camera until stopped; with `detection`, every kept frame is also analysed.
 pub async fn run(
     config: CameraConfig,
     frames_dir: PathBuf,
     status: Arc<Status>,
     mut stop: watch::Receiver<bool>,
+    mut detection: Option<FrameDetection>,
 ) {
     let source = format!("camera:{}", config.id);
     status.register(&source);
@@ -256,6 +324,13 @@ pub async fn run(
         let result = tokio::select! {
             r = camera.capture() => r,
             _ = stop.changed() => return,
+        };
+        let result = match (result, detection.as_mut()) {
+            (Ok(Some(kept)), Some(d)) => {
+                let path = kept.path.clone();
+                analyse(d, kept).await.map(|()| Some(path))
+            }
+            (r, _) => r.map(|k| k.map(|k| k.path)),
         };
         let next = match result {
             Ok(kept) => {
@@ -276,4 +351,71 @@ pub async fn run(
             return;
         }
     }
+}
+
+/// Source name of the fusion task on /healthz.
+pub const FUSION_SOURCE: &str = "camera:fusion";
+
+/// Intersects the cameras' bearings into located fires and deposits each as a camera-fire file
+/// in `processing/` for the worker. Runs until stopped or until every camera has stopped.
+pub async fn fuse(
+    mut observations: mpsc::Receiver<Observation>,
+    mut fusion: Fusion,
+    hold_secs: f64,
+    inbox: Arc<Inbox>,
+    work: mpsc::Sender<Work>,
+    status: Arc<Status>,
+    mut stop: watch::Receiver<bool>,
+) {
+    status.register(FUSION_SOURCE);
+    // Held observations are checked often enough that none waits much past its hold time.
+    let mut tick = tokio::time::interval(Duration::from_secs_f64((hold_secs / 4.0).clamp(0.05, 5.0)));
+    loop {
+        let out = tokio::select! {
+            o = observations.recv() => match o {
+                Some(o) => fusion.push(o, Utc::now()),
+                None => return,
+            },
+            _ = tick.tick() => fusion.expire(Utc::now()),
+            _ = stop.changed() => return,
+        };
+        if !deliver(out, &inbox, &work, &status).await {
+            return;
+        }
+    }
+}
+
+/// Deposits located fires; false when the worker is gone (shutting down).
+async fn deliver(out: FusionOutput, inbox: &Inbox, work: &mpsc::Sender<Work>, status: &Status) -> bool {
+    for u in out.unlocated {
+        tracing::warn!(camera = %u.camera, reason = %u.reason, "camera fire not located");
+    }
+    for fire in out.fires {
+        let name = format!(
+            "camera-fire_{}_{}.json",
+            fire.cameras().join("+"),
+            fire.at.format("%Y%m%dT%H%M%S%.3fZ")
+        );
+        match inbox.deposit(&name, &fire.to_file_json()) {
+            Ok(path) => {
+                tracing::info!(
+                    file = %path.display(),
+                    method = ?fire.method,
+                    lon = fire.lon,
+                    lat = fire.lat,
+                    "camera fire located"
+                );
+                status.success(FUSION_SOURCE, 1, 1);
+                let item = Work {
+                    path,
+                    source: FUSION_SOURCE.to_owned(),
+                };
+                if work.send(item).await.is_err() {
+                    return false;
+                }
+            }
+            Err(e) => status.failure(FUSION_SOURCE, &format!("cannot deposit {name}: {e}")),
+        }
+    }
+    true
 }

@@ -124,32 +124,32 @@ struct Seen {
     modified: SystemTime,
 }
 
-/// Queues what an earlier run left in `processing/`, then scans the inbox until stopped.
+/// Queues what an earlier run left in `processing/` (`leftovers`), then scans the inbox until
+/// stopped.
 pub async fn scan(
     inbox: Arc<Inbox>,
+    leftovers: Vec<PathBuf>,
     config: InboxConfig,
     work: mpsc::Sender<Work>,
     status: Arc<Status>,
     mut stop: watch::Receiver<bool>,
 ) {
     status.register(SOURCE);
-    match inbox.unfinished() {
-        Ok(files) => {
-            if !files.is_empty() {
-                tracing::info!(count = files.len(), "resuming files left in processing/");
-            }
-            for path in files {
-                let item = Work {
-                    path,
-                    source: SOURCE.into(),
-                };
-                tokio::select! {
-                    r = work.send(item) => if r.is_err() { return },
-                    _ = stop.changed() => return,
-                }
-            }
+    if !leftovers.is_empty() {
+        tracing::info!(
+            count = leftovers.len(),
+            "resuming files left in processing/"
+        );
+    }
+    for path in leftovers {
+        let item = Work {
+            path,
+            source: SOURCE.into(),
+        };
+        tokio::select! {
+            r = work.send(item) => if r.is_err() { return },
+            _ = stop.changed() => return,
         }
-        Err(e) => status.failure(SOURCE, &format!("cannot list processing/: {e}")),
     }
 
     let settle = Duration::from_secs_f64(config.settle_secs);

@@ -3,7 +3,8 @@
 //! ```text
 //!  inbox scanner ─┐                                   ┌─ /healthz, /metrics (axum)
 //!  FIRMS pollers ─┼─► processing/ ─► bounded channel ─► worker thread: Pipeline::ingest_file
-//!  camera sources ─► frames/<camera>/ (for the camera detector)       └─► done/ or quarantine/
+//!  camera sources ─► frames/<camera>/ ─► detector ─► fusion ─► processing/ (camera-fire file)
+//!                                                                     └─► done/ or quarantine/
 //! ```
 //!
 //! Every source first makes its data durable as a file in `inbox/processing/` (an atomic rename),
@@ -50,6 +51,10 @@ pub enum DaemonError {
     Http(#[from] reqwest::Error),
     #[error("the worker thread failed: {0}")]
     Worker(String),
+    #[error("camera detection cannot start: {0}")]
+    Camera(#[from] burnwatch_camera::CameraError),
+    #[error("cannot open the store for the API: {0}")]
+    Store(#[from] burnwatch_store::StoreError),
 }
 
 /// A product file waiting in `processing/`.
@@ -88,7 +93,8 @@ where
             source,
         })?;
     tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "listening");
-    let server = tokio::spawn(server::serve(listener, status.clone(), stop_rx.clone()));
+    let api = burnwatch_server::ApiState::open(&config.store.path)?;
+    let server = tokio::spawn(server::serve(listener, status.clone(), api, stop_rx.clone()));
 
     let worker = worker::spawn(
         pipeline,
@@ -98,9 +104,16 @@ where
         stop_rx.clone(),
     );
 
+    // Listed before any source starts, so a file a source deposits now is not also taken for
+    // an earlier run's leftover and queued twice.
+    let leftovers = inbox.unfinished().map_err(|source| DaemonError::Inbox {
+        path: inbox.processing.clone(),
+        source,
+    })?;
     let mut tasks = Vec::new();
     tasks.push(tokio::spawn(inbox::scan(
         inbox.clone(),
+        leftovers,
         config.inbox.clone(),
         work_tx.clone(),
         status.clone(),
@@ -138,13 +151,38 @@ where
             )));
         }
     }
-    for cam in &config.cameras {
-        tasks.push(tokio::spawn(camera::run(
-            cam.clone(),
-            config.frames.dir.clone(),
+    let notifier = burnwatch_notify::Notifier::open(config.notify.clone(), &config.store.path)?;
+    tasks.push(tokio::spawn(notify(notifier, status.clone(), stop_rx.clone())));
+    if !config.cameras.is_empty() {
+        // Profiles, models and the DEM load once, shared by every camera; loading reads files
+        // (and GDAL), so off the async threads.
+        let cfg = config.clone();
+        let station = tokio::task::spawn_blocking(move || burnwatch_camera::Station::from_config(&cfg))
+            .await
+            .map_err(|e| DaemonError::Worker(e.to_string()))??;
+        let (obs_tx, obs_rx) = mpsc::channel(QUEUE_CAPACITY);
+        tasks.push(tokio::spawn(camera::fuse(
+            obs_rx,
+            burnwatch_camera::Fusion::new(station.fusion.clone()),
+            station.fusion.hold_secs,
+            inbox.clone(),
+            work_tx.clone(),
             status.clone(),
             stop_rx.clone(),
         )));
+        for cam in &config.cameras {
+            let detection = station.watch(&cam.id).map(|watch| camera::FrameDetection {
+                watch,
+                observations: obs_tx.clone(),
+            });
+            tasks.push(tokio::spawn(camera::run(
+                cam.clone(),
+                config.frames.dir.clone(),
+                status.clone(),
+                stop_rx.clone(),
+                detection,
+            )));
+        }
     }
     drop(work_tx);
 
@@ -161,6 +199,27 @@ where
     worker_result.map_err(|_| DaemonError::Worker("the worker panicked".into()))?;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Announces new alerts, escalates missed deadlines and delivers the outbox, until stopped.
+async fn notify(notifier: burnwatch_notify::Notifier, status: Arc<Status>, mut stop: watch::Receiver<bool>) {
+    const SOURCE: &str = "notify";
+    status.register(SOURCE);
+    loop {
+        match notifier.pass().await {
+            Ok(pass) => {
+                if pass.failed > 0 {
+                    status.failure(SOURCE, &format!("{} notifications not delivered yet", pass.failed));
+                } else {
+                    status.success(SOURCE, pass.delivered as u64, 0);
+                }
+            }
+            Err(e) => status.failure(SOURCE, &e.to_string()),
+        }
+        if sleep_or_stop(notifier.tick(), &mut stop).await {
+            return;
+        }
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

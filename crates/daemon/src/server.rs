@@ -1,4 +1,5 @@
-//! The HTTP port: `/healthz` (JSON, 503 when the worker is gone) and `/metrics` (Prometheus).
+//! The HTTP port: `/healthz` (JSON, 503 when the worker is gone), `/metrics` (Prometheus) and
+//! the API under `/api/v1` (burnwatch-server).
 
 use crate::status::Status;
 use axum::extract::State;
@@ -9,19 +10,21 @@ use axum::{Json, Router};
 use std::sync::Arc;
 use tokio::sync::watch;
 
-pub fn router(status: Arc<Status>) -> Router {
+pub fn router(status: Arc<Status>, api: burnwatch_server::ApiState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(status)
+        .merge(burnwatch_server::router(api))
 }
 
 pub async fn serve(
     listener: tokio::net::TcpListener,
     status: Arc<Status>,
+    api: burnwatch_server::ApiState,
     mut stop: watch::Receiver<bool>,
 ) {
-    let result = axum::serve(listener, router(status))
+    let result = axum::serve(listener, router(status, api))
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
         })

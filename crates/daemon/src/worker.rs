@@ -53,7 +53,8 @@ fn process<S: Store>(
     let mut delay = Duration::from_secs(1);
     loop {
         let started = Instant::now();
-        match pipeline.ingest_file(&work.path) {
+        // By content: camera-fire files from the camera fusion, product files from the rest.
+        match pipeline.ingest_path(&work.path) {
             Ok(report) => {
                 m.ingest_seconds.observe(started.elapsed().as_secs_f64());
                 if report.quarantined_to.is_some() {

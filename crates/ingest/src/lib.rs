@@ -30,7 +30,7 @@ use std::path::Path;
 pub use burnwatch_core::{ConfidenceClass, DayNight, Detection, Instrument, SourceKind};
 pub use error::IngestError;
 pub use lines::MAX_LINE_BYTES;
-pub use netcdf::{write_vnp14img_netcdf, Vnp14imgFire};
+pub use netcdf::{on_netcdf_thread, write_vnp14img_netcdf, Vnp14imgFire};
 pub use sniff::sniff;
 
 /// A product file format this crate reads.
@@ -41,15 +41,18 @@ pub enum ProductFormat {
     HimawariWlfCsv,
     CsppAfimgText,
     Vnp14imgNetcdf,
+    /// A raw granule (brightness temperatures): detected by `burnwatch-detect`, not parsed here.
+    Granule,
 }
 
 impl ProductFormat {
-    pub const ALL: [ProductFormat; 5] = [
+    pub const ALL: [ProductFormat; 6] = [
         ProductFormat::FirmsModisCsv,
         ProductFormat::FirmsViirsCsv,
         ProductFormat::HimawariWlfCsv,
         ProductFormat::CsppAfimgText,
         ProductFormat::Vnp14imgNetcdf,
+        ProductFormat::Granule,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +62,7 @@ impl ProductFormat {
             ProductFormat::HimawariWlfCsv => "himawari_wlf_csv",
             ProductFormat::CsppAfimgText => "cspp_afimg_text",
             ProductFormat::Vnp14imgNetcdf => "vnp14img_netcdf",
+            ProductFormat::Granule => "granule",
         }
     }
 
@@ -74,6 +78,7 @@ impl ProductFormat {
             ProductFormat::HimawariWlfCsv => SourceKind::HimawariWlf,
             ProductFormat::CsppAfimgText => SourceKind::CsppAfimg,
             ProductFormat::Vnp14imgNetcdf => SourceKind::Vnp14img,
+            ProductFormat::Granule => SourceKind::Granule,
         }
     }
 }
@@ -159,9 +164,9 @@ fn parse_text<R: std::io::BufRead>(
         }
         ProductFormat::HimawariWlfCsv => himawari::parse(path, &mut lines)?,
         ProductFormat::CsppAfimgText => cspp::parse(path, &mut lines)?,
-        ProductFormat::Vnp14imgNetcdf => {
+        ProductFormat::Vnp14imgNetcdf | ProductFormat::Granule => {
             return Err(IngestError::Unsupported {
-                reason: "NetCDF is not a text format".into(),
+                reason: format!("{format} is not a text format"),
             })
         }
     };

@@ -103,8 +103,9 @@ type Job = Box<dyn FnOnce() + Send>;
 /// Why: netCDF-C turns off HDF5's error printing only on the thread that first initialised it
 /// (HDF5's error stack is per-thread), so from any other thread every internal probe prints a
 /// screenful of "HDF5-DIAG" to stderr; and HDF5 is not safe for concurrent use anyway. NetCDF
-/// fire files are small, so serialising them costs nothing that matters.
-fn on_netcdf_thread<T: Send + 'static>(
+/// fire files are small, so serialising them costs nothing that matters. Public so that every
+/// crate doing HDF5/netCDF work through GDAL (burnwatch-detect's granules) shares this thread.
+pub fn on_netcdf_thread<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, IngestError> + Send + 'static,
 ) -> Result<T, IngestError> {
     static WORKER: OnceLock<Option<mpsc::Sender<Job>>> = OnceLock::new();

@@ -1,17 +1,19 @@
 //! One product file through the whole path, atomically and idempotently.
 
 use crate::filter::Filter;
-use crate::routing::Routing;
+use crate::routing::{Placement, Routing};
 use burnwatch_core::config::{Config, EventsConfig};
 use burnwatch_core::event::EventRef;
 use burnwatch_core::geodesy::km_to_degrees;
 use burnwatch_core::{Detection, SAME_PIXEL_KM};
 use burnwatch_events::{plan, Candidate, Params};
-use burnwatch_ingest::{parse_file, IngestError, RowError};
+use burnwatch_ingest::{IngestError, RowError};
 use burnwatch_store::{
     BBox, DetectionRow, EventUpdate, FileRecord, IngestBatch, NewEvent, Store, StoreError,
 };
 use chrono::{Duration, Utc};
+use rstar::primitives::GeomWithData;
+use rstar::{RTree, AABB};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -71,12 +73,19 @@ impl From<&RowError> for RowErrorReport {
 
 pub struct Pipeline<S: Store> {
     store: S,
-    routing: Routing,
+    pub(crate) routing: Routing,
     filters: Vec<Box<dyn Filter>>,
+    /// Rebuilds the filters from the store, so a silence or an approved source made while the
+    /// daemon runs applies to the next file, not after a restart.
+    filter_source: Option<FilterSource<S>>,
     events: EventsConfig,
     quarantine_dir: PathBuf,
+    /// Raw granules go through hotspot detection with this.
+    detect: burnwatch_core::detect_config::DetectConfig,
     actor: String,
 }
+
+pub type FilterSource<S> = Box<dyn Fn(&S) -> Result<Vec<Box<dyn Filter>>, String> + Send>;
 
 /// How often a batch is re-planned when another writer got in first.
 const CONFLICT_RETRIES: usize = 3;
@@ -87,9 +96,28 @@ impl<S: Store> Pipeline<S> {
             store,
             routing,
             filters,
+            filter_source: None,
             events: config.events.clone(),
             quarantine_dir: config.ingest.quarantine_dir.clone(),
+            detect: config.detect.clone(),
             actor: "burnwatch-ingest".into(),
+        }
+    }
+
+    /// Makes every `ingest_file` start from filters rebuilt by `source`.
+    pub fn with_filter_source(mut self, source: FilterSource<S>) -> Self {
+        self.filter_source = Some(source);
+        self
+    }
+
+    fn refresh_filters(&mut self) {
+        if let Some(source) = &self.filter_source {
+            match source(&self.store) {
+                Ok(filters) => self.filters = filters,
+                // Keep filtering with what we had: dropping the filters would let industrial
+                // heat through to the patrols.
+                Err(e) => tracing::error!(error = %e, "cannot reload the filters; keeping the previous ones"),
+            }
         }
     }
 
@@ -109,6 +137,7 @@ impl<S: Store> Pipeline<S> {
     /// quarantines the file and is reported, not returned as an error: only store failures are
     /// errors, since they stop all work.
     pub fn ingest_file(&mut self, path: &Path) -> Result<FileReport, PipelineError> {
+        self.refresh_filters();
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -127,7 +156,7 @@ impl<S: Store> Pipeline<S> {
         };
         let sha256 = hex(&Sha256::digest(&bytes));
         let received_at = Utc::now();
-        let parsed = match parse_file(path) {
+        let parsed = match burnwatch_detect::parse_any(path, &self.detect) {
             Ok(p) => p,
             Err(e) => return self.reject(path, &name, sha256, &e, report),
         };
@@ -170,7 +199,7 @@ impl<S: Store> Pipeline<S> {
         Ok(report)
     }
 
-    fn plan_batch(
+    pub(crate) fn plan_batch(
         &self,
         file: &FileRecord,
         detections: &[Detection],
@@ -201,14 +230,7 @@ impl<S: Store> Pipeline<S> {
             } else if placement.township.is_none() {
                 report.outside += 1;
             } else {
-                candidates.push(Candidate {
-                    lon: d.lon,
-                    lat: d.lat,
-                    frp_mw: d.frp_mw,
-                    acq_time: d.acq_time,
-                    search_radius_km: d.search_radius_km(),
-                    pass_key: d.pass_key(),
-                });
+                candidates.push(candidate(d));
                 candidate_rows.push(rows.len());
             }
             rows.push(DetectionRow {
@@ -222,7 +244,28 @@ impl<S: Store> Pipeline<S> {
             placements.push(placement);
         }
 
-        let open = match bounding_box(&candidates, self.events.attach_radius_km) {
+        let (new_events, event_updates) =
+            self.plan_events(&candidates, &candidate_rows, &mut rows, &placements)?;
+        Ok(IngestBatch {
+            file: file.clone(),
+            detections: rows,
+            new_events,
+            event_updates,
+            actor: self.actor.clone(),
+        })
+    }
+
+    /// Forms events from the routed, unfiltered detections (`candidates`, found at
+    /// `candidate_rows` in `rows`): attaches them to open events or starts new ones and sets each
+    /// row's event. Shared by ingest and by the release of a lifted suppression.
+    pub(crate) fn plan_events(
+        &self,
+        candidates: &[Candidate],
+        candidate_rows: &[usize],
+        rows: &mut [DetectionRow],
+        placements: &[Placement],
+    ) -> Result<(Vec<NewEvent>, Vec<EventUpdate>), PipelineError> {
+        let open = match bounding_box(candidates, self.events.attach_radius_km) {
             Some(bbox) => {
                 let window = Duration::seconds((self.events.attach_window_hours * 3600.0) as i64);
                 let from = candidates
@@ -246,7 +289,7 @@ impl<S: Store> Pipeline<S> {
             attach_radius_km: self.events.attach_radius_km,
             attach_window: Duration::seconds((self.events.attach_window_hours * 3600.0) as i64),
         };
-        let planned = plan(&candidates, &open, &params);
+        let planned = plan(candidates, &open, &params);
         for (c, assignment) in planned.assignments.iter().enumerate() {
             rows[candidate_rows[c]].event = *assignment;
         }
@@ -274,20 +317,17 @@ impl<S: Store> Pipeline<S> {
                 }
             })
             .collect();
-        Ok(IngestBatch {
-            file: file.clone(),
-            detections: rows,
+        Ok((
             new_events,
-            event_updates: planned
+            planned
                 .updates
                 .into_iter()
                 .map(|(id, summary)| EventUpdate { id, summary })
                 .collect(),
-            actor: self.actor.clone(),
-        })
+        ))
     }
 
-    fn reject(
+    pub(crate) fn reject(
         &mut self,
         path: &Path,
         name: &str,
@@ -310,6 +350,18 @@ impl<S: Store> Pipeline<S> {
         report.error = Some(reason);
         report.quarantined_to = Some(target.display().to_string());
         Ok(report)
+    }
+}
+
+/// What the event builder needs of a detection.
+pub(crate) fn candidate(d: &Detection) -> Candidate {
+    Candidate {
+        lon: d.lon,
+        lat: d.lat,
+        frp_mw: d.frp_mw,
+        acq_time: d.acq_time,
+        search_radius_km: d.search_radius_km(),
+        pass_key: d.pass_key(),
     }
 }
 
@@ -366,28 +418,28 @@ fn bounding_box(candidates: &[Candidate], margin_km: f64) -> Option<BBox> {
     Some(b)
 }
 
-/// The detections of a file with repeated pixels left out (first copy kept). Pixels are bucketed
-/// by pass and by latitude bands SAME_PIXEL_KM wide, so each is compared only with the few
-/// pixels of its own and the adjacent bands.
+/// The detections of a file with repeated pixels left out (first copy kept), using one R-tree
+/// per pass so each pixel is compared only with its near neighbours.
 fn unique_pixels(detections: &[Detection]) -> Vec<&Detection> {
-    let band_deg = SAME_PIXEL_KM / 111.0;
-    let mut seen: HashMap<(String, i64), Vec<usize>> = HashMap::new();
+    type Point = GeomWithData<[f64; 2], usize>;
+    let mut passes: HashMap<String, RTree<Point>> = HashMap::new();
     let mut kept: Vec<&Detection> = Vec::new();
     for d in detections {
-        let pass = d.pass_key();
-        let band = (d.lat / band_deg).floor() as i64;
-        let duplicate = (band - 1..=band + 1).any(|b| {
-            seen.get(&(pass.clone(), b))
-                .is_some_and(|list| list.iter().any(|&k| d.same_pixel(kept[k])))
-        });
+        let tree = passes.entry(d.pass_key()).or_default();
+        let (dlon, dlat) = km_to_degrees(SAME_PIXEL_KM, d.lat);
+        let envelope =
+            AABB::from_corners([d.lon - dlon, d.lat - dlat], [d.lon + dlon, d.lat + dlat]);
+        let duplicate = tree
+            .locate_in_envelope(&envelope)
+            .any(|p| d.same_pixel(kept[p.data]));
         if !duplicate {
-            seen.entry((pass, band)).or_default().push(kept.len());
+            tree.insert(Point::new([d.lon, d.lat], kept.len()));
             kept.push(d);
         }
     }
     kept
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -5,10 +5,14 @@
 //! Stages are plain functions and small traits so the daemon can run them as tasks later; the
 //! ordering (filter before events) guarantees a suppressed detection never raises an alert.
 
+mod camera;
 mod filter;
 mod ingest;
+mod release;
 mod routing;
 
+pub use camera::{is_camera_fire_file, CAMERA_FIRE_MARKER};
 pub use filter::{Filter, ProductFlagFilter};
 pub use ingest::{FileReport, Pipeline, PipelineError};
+pub use release::ReleaseError;
 pub use routing::{Placement, Routing, RoutingError};

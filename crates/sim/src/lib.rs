@@ -5,6 +5,7 @@
 
 pub mod prefecture;
 pub mod products;
+pub mod season;
 
 pub use prefecture::{DemoPrefecture, Township};
-pub use products::{write_samples, SampleSummary, SimError};
+pub use products::{viirs_csv, write_samples, SampleSummary, SimError};

@@ -369,6 +369,8 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
              [regions.townships]\npath = \"regions/townships.geojson\"\nid_field = \"code\"\nname_field = \"name\"\nparent_field = \"county_code\"\ncrs = \"wgs84\"\n\n\
              [events]\ncluster_radius_km = 0.8\nattach_radius_km = 0.8\nattach_window_hours = 24\n\n\
              [ingest]\nquarantine_dir = \"../var/quarantine\"\n\n\
+             # Sensor profiles for raw granules (thresholds with their sources).\n\
+             [detect]\nmodels_dir = \"../models\"\n\n\
              # The daemon (`burnwatch run`): drop product files and granules into the inbox.\n\
              [server]\nlisten = \"127.0.0.1:8080\"\n\n\
              [inbox]\ndir = \"../var/inbox\"\nscan_interval_secs = 1\nsettle_secs = 1\n\n\
@@ -385,4 +387,44 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
         counties: prefecture.counties.len(),
         townships: prefecture.townships.len(),
     })
+}
+
+/// A FIRMS VIIRS CSV of `rows` pixels from one S-NPP pass at `pass_time`, as a poll of an area
+/// three times the demo prefecture's extent would return: fires of 1–6 adjacent 375 m pixels at
+/// random places, most outside the prefecture. Load for benchmarks and soak tests.
+pub fn viirs_csv(
+    prefecture: &DemoPrefecture,
+    rows: usize,
+    seed: u64,
+    pass_time: DateTime<Utc>,
+) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut out = String::from(
+        "latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,instrument,confidence,version,bright_ti5,frp,daynight\n",
+    );
+    let (w, s, e, n) = prefecture.bounds;
+    let (dw, dh) = (e - w, n - s);
+    let step_lat = 0.375 / 111.195;
+    let step_lon = 0.375 / (111.195 * ((s + n) / 2.0).to_radians().cos());
+    let mut written = 0;
+    while written < rows {
+        let lat0 = rng.random_range(s - dh..n + dh);
+        let lon0 = rng.random_range(w - dw..e + dw);
+        let pixels = rng.random_range(1..=6).min(rows - written);
+        for k in 0..pixels {
+            let lat = lat0 + (k / 3) as f64 * step_lat;
+            let lon = lon0 + (k % 3) as f64 * step_lon;
+            let frp = rng.random_range(1.0..40.0f64);
+            let t4 = t4_for(frp, 0.14, 367.0);
+            let _ = writeln!(
+                out,
+                "{lat:.5},{lon:.5},{t4:.2},0.39,0.36,{},{},N,VIIRS,n,2.0NRT,{:.2},{frp:.2},D",
+                pass_time.format("%Y-%m-%d"),
+                pass_time.format("%H%M"),
+                rng.random_range(295.0..305.0f64)
+            );
+        }
+        written += pixels;
+    }
+    out
 }

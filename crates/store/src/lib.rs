@@ -6,11 +6,19 @@
 //! key is unique; an ingest batch lands in one transaction or not at all; alert transitions are
 //! append-only (enforced by triggers, not by convention).
 
+mod sources;
 mod sqlite;
 mod types;
+mod outbox;
+mod users;
+mod verification;
 
+pub use sources::*;
 pub use sqlite::SqliteStore;
 pub use types::*;
+pub use outbox::{OutboxItem, OutboxRow, OutboxStore, PendingAlert};
+pub use users::{NewUser, Role, User, UserStore};
+pub use verification::*;
 
 use burnwatch_core::event::OpenEvent;
 use burnwatch_core::{AlertState, Detection, Outcome, TransitionError};
@@ -30,6 +38,8 @@ pub enum StoreError {
     },
     #[error("alert {0} does not exist")]
     NoSuchAlert(i64),
+    #[error("user {0:?} does not exist")]
+    NoSuchUser(String),
     #[error(transparent)]
     Transition(#[from] TransitionError),
     /// Another writer stored some of these detections between planning and committing; the

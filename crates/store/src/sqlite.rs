@@ -15,8 +15,16 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::LazyLock;
 
-static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| Migrations::new(vec![M::up(include_str!("../migrations/0001_initial.sql"))]));
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![
+        M::up(include_str!("../migrations/0001_initial.sql")),
+        M::up(include_str!("../migrations/0002_heat_sources.sql")),
+        M::up(include_str!("../migrations/0003_stats.sql")),
+        M::up(include_str!("../migrations/0004_users.sql")),
+        M::up(include_str!("../migrations/0006_outbox.sql")),
+        M::up(include_str!("../migrations/0005_verification.sql")),
+    ])
+});
 
 pub struct SqliteStore {
     conn: Connection,
@@ -55,29 +63,62 @@ impl SqliteStore {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+
+    /// Write access for the store's own modules (users, outbox).
+    pub(crate) fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
 }
 
-/// Whether the same pixel of the same pass is stored: same pass key, within SAME_PIXEL_KM.
-fn is_stored(conn: &Connection, d: &Detection) -> Result<bool> {
-    let (dlon, dlat) = km_to_degrees(SAME_PIXEL_KM, d.lat);
+/// For each detection, whether the same pixel of the same pass is stored (same pass key,
+/// within SAME_PIXEL_KM): one range query per pass in the batch, then an in-memory R-tree, so a
+/// new pass costs one empty query whatever its size.
+fn stored_flags(conn: &Connection, detections: &[&Detection]) -> Result<Vec<bool>> {
+    type Point = rstar::primitives::GeomWithData<[f64; 2], ()>;
+    let mut by_pass: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, d) in detections.iter().enumerate() {
+        by_pass.entry(d.pass_key()).or_default().push(i);
+    }
+    let mut flags = vec![false; detections.len()];
     let mut stmt = conn.prepare_cached(
         "SELECT lon, lat FROM detections
          WHERE pass_key = ?1 AND lat BETWEEN ?2 AND ?3 AND lon BETWEEN ?4 AND ?5",
     )?;
-    let mut rows = stmt.query(params![
-        d.pass_key(),
-        d.lat - dlat,
-        d.lat + dlat,
-        d.lon - dlon,
-        d.lon + dlon
-    ])?;
-    while let Some(r) = rows.next()? {
-        let (lon, lat): (f64, f64) = (r.get(0)?, r.get(1)?);
-        if haversine_km(d.lon, d.lat, lon, lat) <= SAME_PIXEL_KM {
-            return Ok(true);
+    for (pass, members) in by_pass {
+        let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+        for &i in &members {
+            let d = detections[i];
+            b = [
+                b[0].min(d.lon),
+                b[1].min(d.lat),
+                b[2].max(d.lon),
+                b[3].max(d.lat),
+            ];
+        }
+        let (dlon, dlat) = km_to_degrees(SAME_PIXEL_KM, b[1].abs().max(b[3].abs()));
+        let stored = stmt
+            .query_map(
+                params![pass, b[1] - dlat, b[3] + dlat, b[0] - dlon, b[2] + dlon],
+                |r| Ok(Point::new([r.get(0)?, r.get(1)?], ())),
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if stored.is_empty() {
+            continue;
+        }
+        let tree = rstar::RTree::bulk_load(stored);
+        for i in members {
+            let d = detections[i];
+            let (dlon, dlat) = km_to_degrees(SAME_PIXEL_KM, d.lat);
+            let envelope = rstar::AABB::from_corners(
+                [d.lon - dlon, d.lat - dlat],
+                [d.lon + dlon, d.lat + dlat],
+            );
+            flags[i] = tree
+                .locate_in_envelope(&envelope)
+                .any(|p| haversine_km(d.lon, d.lat, p.geom()[0], p.geom()[1]) <= SAME_PIXEL_KM);
         }
     }
-    Ok(false)
+    Ok(flags)
 }
 
 fn file_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<FileRow> {
@@ -167,10 +208,7 @@ impl Store for SqliteStore {
     }
 
     fn stored_duplicates(&self, detections: &[&Detection]) -> Result<Vec<bool>> {
-        detections
-            .iter()
-            .map(|d| is_stored(&self.conn, d))
-            .collect()
+        stored_flags(&self.conn, detections)
     }
 
     fn open_events(
@@ -291,12 +329,12 @@ impl Store for SqliteStore {
             |r| r.get(0),
         )?;
 
-        let mut conflicts = 0;
-        for row in &batch.detections {
-            if is_stored(&tx, &row.detection)? {
-                conflicts += 1;
-            }
-        }
+        let batch_detections: Vec<&Detection> =
+            batch.detections.iter().map(|r| &r.detection).collect();
+        let conflicts = stored_flags(&tx, &batch_detections)?
+            .into_iter()
+            .filter(|&f| f)
+            .count();
         if conflicts > 0 {
             return Err(StoreError::Conflict(conflicts));
         }

@@ -1,0 +1,295 @@
+//! The HTTP API under `/api/v1`: who is asking (bearer token), what they may see (scoped on the
+//! server from their role and region, whatever the request says), and the alert actions. Errors
+//! are JSON `{code, message}`. The description is served at `/api/v1/openapi.json`.
+
+pub mod auth;
+pub mod patrol;
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use burnwatch_core::{AlertState, Outcome};
+use burnwatch_store::{
+    AlertFilter, AlertView, Role, SqliteStore, Store, StoreError, TransitionRequest, User, UserStore,
+};
+use chrono::{Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+
+/// How long a login lasts: a patrol shift and then some.
+const TOKEN_HOURS: i64 = 16;
+
+#[derive(Clone)]
+pub struct ApiState {
+    /// The API's own connection; SQLite in WAL mode lets it read while the worker writes.
+    store: Arc<Mutex<SqliteStore>>,
+}
+
+impl ApiState {
+    pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
+        Ok(Self {
+            store: Arc::new(Mutex::new(SqliteStore::open(path)?)),
+        })
+    }
+
+    /// Runs blocking store work off the async threads.
+    async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut SqliteStore) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = store.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+    }
+}
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/login", post(login))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/alerts/{id}", get(get_alert))
+        .route("/api/v1/alerts/{id}/history", get(history))
+        .route("/api/v1/alerts/{id}/transitions", post(transition))
+        .merge(patrol::routes(&Default::default()))
+        .with_state(state)
+}
+
+#[derive(Debug, Serialize)]
+pub struct ApiError {
+    #[serde(skip)]
+    status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn internal(message: String) -> Self {
+        tracing::error!(%message, "API internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+
+    fn not_found(id: i64) -> Self {
+        // The same answer for "does not exist" and "not yours": a patrol learns nothing about
+        // other townships' alerts.
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("alert {id} not found"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(&self)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSuchAlert(id) => Self::not_found(id),
+            StoreError::Transition(t) => Self::new(StatusCode::CONFLICT, "illegal_transition", t.to_string()),
+            other => Self::internal(other.to_string()),
+        }
+    }
+}
+
+/// The caller, from `Authorization: Bearer …`.
+pub struct Caller(pub User);
+
+impl FromRequestParts<ApiState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in first"))?;
+        let hash = auth::token_hash(token);
+        state
+            .with_store(move |s| Ok(s.user_by_token(&hash, Utc::now())?))
+            .await?
+            .map(Caller)
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the token is unknown or expired"))
+    }
+}
+
+/// Whether `user` may see `alert`.
+pub fn can_see(user: &User, alert: &AlertView) -> bool {
+    let region = user.region_id.as_deref();
+    match user.role {
+        Role::Patrol => {
+            alert.region_id.as_deref() == region
+                || alert.neighbours.iter().any(|n| Some(n.as_str()) == region)
+        }
+        Role::CountySupervisor => alert.county_id.as_deref() == region,
+        Role::DutyOfficer | Role::Auditor | Role::Admin => true,
+    }
+}
+
+/// Whether `user` may move `alert` to another state. A neighbouring township sees a border fire
+/// but the owner acts on it; auditors only read.
+pub fn can_act(user: &User, alert: &AlertView) -> bool {
+    match user.role {
+        Role::Patrol => alert.region_id.is_some() && alert.region_id == user.region_id,
+        Role::CountySupervisor => alert.county_id.is_some() && alert.county_id == user.region_id,
+        Role::DutyOfficer | Role::Admin => true,
+        Role::Auditor => false,
+    }
+}
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../openapi.json"),
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct LoginResponse {
+    token: String,
+    expires_at: chrono::DateTime<Utc>,
+    user: User,
+}
+
+async fn login(State(state): State<ApiState>, Json(req): Json<LoginRequest>) -> Result<Json<LoginResponse>, ApiError> {
+    state
+        .with_store(move |s| {
+            let refused = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong user name or password");
+            let user = s.user_by_name(&req.username)?.ok_or_else(refused)?;
+            if user.disabled || !auth::verify_password(&req.password, &user.password_hash) {
+                return Err(refused());
+            }
+            let (token, hash) = auth::new_token();
+            let expires_at = Utc::now() + Duration::hours(TOKEN_HOURS);
+            s.add_token(&hash, user.id, expires_at)?;
+            Ok(Json(LoginResponse { token, expires_at, user }))
+        })
+        .await
+}
+
+async fn me(Caller(user): Caller) -> Json<User> {
+    Json(user)
+}
+
+#[derive(Deserialize)]
+struct AlertQuery {
+    state: Option<String>,
+}
+
+fn parse_state(s: &str) -> Result<AlertState, ApiError> {
+    AlertState::parse(s).ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_state", format!("unknown alert state {s:?}")))
+}
+
+async fn list_alerts(
+    State(state): State<ApiState>,
+    Caller(user): Caller,
+    Query(q): Query<AlertQuery>,
+) -> Result<Json<Vec<AlertView>>, ApiError> {
+    let wanted = q.state.as_deref().map(parse_state).transpose()?;
+    state
+        .with_store(move |s| {
+            // Narrow in SQL by the caller's own region, then check every row with the same rule
+            // the single-alert endpoints use.
+            let region = match user.role {
+                Role::Patrol | Role::CountySupervisor => user.region_id.clone(),
+                _ => None,
+            };
+            let alerts = s.alerts(&AlertFilter { region, state: wanted })?;
+            Ok(Json(alerts.into_iter().filter(|a| can_see(&user, a)).collect()))
+        })
+        .await
+}
+
+async fn get_alert(State(state): State<ApiState>, Caller(user): Caller, Path(id): Path<i64>) -> Result<Json<AlertView>, ApiError> {
+    state
+        .with_store(move |s| {
+            let alert = s.alert(id)?;
+            if !can_see(&user, &alert) {
+                return Err(ApiError::not_found(id));
+            }
+            Ok(Json(alert))
+        })
+        .await
+}
+
+async fn history(
+    State(state): State<ApiState>,
+    Caller(user): Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<burnwatch_store::TransitionRow>>, ApiError> {
+    state
+        .with_store(move |s| {
+            if !can_see(&user, &s.alert(id)?) {
+                return Err(ApiError::not_found(id));
+            }
+            Ok(Json(s.alert_history(id)?))
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+struct TransitionBody {
+    to: String,
+    outcome: Option<String>,
+    reason: Option<String>,
+    note: Option<String>,
+}
+
+async fn transition(
+    State(state): State<ApiState>,
+    Caller(user): Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<TransitionBody>,
+) -> Result<Json<AlertView>, ApiError> {
+    let to = parse_state(&body.to)?;
+    let outcome = body
+        .outcome
+        .as_deref()
+        .map(|o| Outcome::parse(o).ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_outcome", format!("unknown outcome {o:?}"))))
+        .transpose()?;
+    state
+        .with_store(move |s| {
+            let alert = s.alert(id)?;
+            if !can_see(&user, &alert) {
+                return Err(ApiError::not_found(id));
+            }
+            if !can_act(&user, &alert) {
+                return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your role cannot change this alert"));
+            }
+            Ok(Json(s.transition_alert(&TransitionRequest {
+                alert_id: id,
+                to,
+                actor: format!("user:{}", user.username),
+                at: Utc::now(),
+                outcome,
+                reason: body.reason,
+                note: body.note,
+            })?))
+        })
+        .await
+}
