@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 const CLIENTS: usize = 64;
 const SECONDS: u64 = 5;
+const SSE_CLIENTS: usize = 1000;
 
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -20,7 +21,9 @@ fn main() {
     let config = Config::load(&samples.join("burnwatch.toml")).expect("config");
     let routing = Routing::load(&config.regions).expect("regions");
     let mut store = SqliteStore::open(&config.store.path).expect("store");
-    store.replace_regions(&routing.region_rows().expect("rows")).expect("regions stored");
+    store
+        .replace_regions(&routing.region_rows().expect("rows"))
+        .expect("regions stored");
     let mut pipeline = Pipeline::new(store, routing, vec![Box::new(ProductFlagFilter)], &config);
     let mut products: Vec<_> = std::fs::read_dir(samples.join("products"))
         .expect("products")
@@ -46,7 +49,11 @@ fn main() {
         .expect("user");
     let (token, hash) = auth::new_token();
     store
-        .add_token(&hash, user.id, chrono::Utc::now() + chrono::Duration::hours(1))
+        .add_token(
+            &hash,
+            user.id,
+            chrono::Utc::now() + chrono::Duration::hours(1),
+        )
         .expect("token");
     drop(store);
 
@@ -55,17 +62,26 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let state = ApiState::open(&config.store.path).expect("api state");
+    let state = ApiState::open(&config).expect("api state");
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     runtime.spawn(async move { axum::serve(listener, burnwatch_server::router(state)).await });
 
+    let sse_token = token.clone();
     let url = format!("http://{addr}/api/v1/alerts");
     let (latencies, body_len) = runtime.block_on(async move {
-        let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build().expect("client");
-        let probe = client.get(&url).bearer_auth(&token).send().await.expect("probe");
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(CLIENTS)
+            .build()
+            .expect("client");
+        let probe = client
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("probe");
         assert_eq!(probe.status(), 200);
         let body_len = probe.bytes().await.expect("body").len();
         let deadline = Instant::now() + Duration::from_secs(SECONDS);
@@ -76,7 +92,12 @@ fn main() {
                 let mut lat = Vec::new();
                 while Instant::now() < deadline {
                     let t = Instant::now();
-                    let r = client.get(&url).bearer_auth(&token).send().await.expect("request");
+                    let r = client
+                        .get(&url)
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                        .expect("request");
                     assert_eq!(r.status(), 200);
                     r.bytes().await.expect("body");
                     lat.push(t.elapsed());
@@ -89,6 +110,66 @@ fn main() {
             all.extend(t.await.expect("task"));
         }
         (all, body_len)
+    });
+    // SSE fan-out: a duty officer's 1,000 open consoles, one change, every client told.
+    let own_township = township.clone();
+    let (alert_id, fanout, connect) = runtime.block_on(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut store = SqliteStore::open(&config.store.path).expect("store");
+        let alert_id = store.alerts(&Default::default()).expect("alerts").iter().find(|a| a.region_id.as_deref() == Some(own_township.as_str())).expect("own alert").alert_id;
+        let needle = format!("\"alert_id\":{alert_id},");
+        let t_connect = Instant::now();
+        let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(SSE_CLIENTS);
+        let mut tasks = Vec::new();
+        for _ in 0..SSE_CLIENTS {
+            let (token, needle, ready) = (sse_token.clone(), needle.clone(), ready_tx.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+                let req = format!("GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n");
+                s.write_all(req.as_bytes()).await.expect("send");
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut seen = String::new();
+                let mut told = false;
+                loop {
+                    let n = s.read(&mut buf).await.expect("read");
+                    assert!(n > 0, "stream closed");
+                    seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+                    if !told && seen.contains("\r\n\r\n") {
+                        told = true;
+                        seen.clear();
+                        ready.send(()).await.expect("ready");
+                    } else if told && seen.contains(&needle) && seen.contains("received") {
+                        return Instant::now();
+                    }
+                }
+            }));
+        }
+        for _ in 0..SSE_CLIENTS {
+            ready_rx.recv().await.expect("client ready");
+        }
+        let connect = t_connect.elapsed();
+        let t0 = Instant::now();
+        tokio::task::spawn_blocking(move || {
+            store
+                .transition_alert(&burnwatch_store::TransitionRequest {
+                    alert_id,
+                    to: burnwatch_core::AlertState::Received,
+                    actor: "bench".into(),
+                    at: chrono::Utc::now(),
+                    outcome: None,
+                    reason: None,
+                    note: None,
+                })
+                .expect("transition")
+        })
+        .await
+        .expect("join");
+        let mut lat = Vec::new();
+        for t in tasks {
+            lat.push(t.await.expect("client").duration_since(t0));
+        }
+        lat.sort();
+        (alert_id, lat, connect)
     });
     let mut l = latencies;
     l.sort();
@@ -103,5 +184,14 @@ fn main() {
         pct(0.5),
         pct(0.99),
         pct(1.0)
+    );
+    let f = |p: f64| {
+        fanout[((fanout.len() as f64 * p) as usize).min(fanout.len() - 1)].as_secs_f64() * 1e3
+    };
+    println!(
+        "SSE fan-out: {SSE_CLIENTS} clients connected in {:.0} ms; alert {alert_id} → received reached all of them: p50 {:.0} ms, max {:.0} ms (the stream polls the store every 500 ms)",
+        connect.as_secs_f64() * 1e3,
+        f(0.5),
+        f(1.0)
     );
 }

@@ -7,3 +7,5 @@ scripts/install-deps.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace --no-fail-fast
+# The patrol page and the duty console in Debian's chromium (installs chromium and playwright-core).
+scripts/browser-test.sh

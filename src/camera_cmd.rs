@@ -144,8 +144,14 @@ pub struct SimulateCamerasArgs {
 
 fn parse_lon_lat(s: &str) -> Result<(f64, f64), String> {
     let (a, b) = s.split_once(',').ok_or("expected LON,LAT")?;
-    let lon: f64 = a.trim().parse().map_err(|_| format!("bad longitude {a:?}"))?;
-    let lat: f64 = b.trim().parse().map_err(|_| format!("bad latitude {b:?}"))?;
+    let lon: f64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad longitude {a:?}"))?;
+    let lat: f64 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad latitude {b:?}"))?;
     Ok((lon, lat))
 }
 
@@ -179,7 +185,10 @@ pub fn simulate_cameras(config_path: &Path, args: SimulateCamerasArgs) -> Result
             })
         })
         .collect::<Result<_>>()?;
-    anyhow::ensure!(!cameras.is_empty(), "the config has no [[cameras]] to simulate");
+    anyhow::ensure!(
+        !cameras.is_empty(),
+        "the config has no [[cameras]] to simulate"
+    );
     let world = SimWorld {
         fires: args
             .fires

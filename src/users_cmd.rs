@@ -27,7 +27,9 @@ pub enum UsersCommand {
     },
     List,
     /// Disables a user and ends their sessions.
-    Disable { username: String },
+    Disable {
+        username: String,
+    },
 }
 
 pub fn run(command: UsersCommand, config: &Config) -> Result<()> {
@@ -48,14 +50,22 @@ pub fn run(command: UsersCommand, config: &Config) -> Result<()> {
             })?;
             match (&region, role.needs_region()) {
                 (None, true) => bail!("a {} needs --region", role.as_str()),
-                (Some(_), false) => bail!("a {} sees the whole prefecture: drop --region", role.as_str()),
+                (Some(_), false) => bail!(
+                    "a {} sees the whole prefecture: drop --region",
+                    role.as_str()
+                ),
                 _ => {}
             }
             if let Some(region) = &region {
                 // The boundaries may never have been loaded into this store yet.
-                let routing = Routing::load(&config.regions).context("loading the region boundaries")?;
+                let routing =
+                    Routing::load(&config.regions).context("loading the region boundaries")?;
                 store.replace_regions(&routing.region_rows()?)?;
-                let level = if role == Role::Patrol { "township" } else { "county" };
+                let level = if role == Role::Patrol {
+                    "township"
+                } else {
+                    "county"
+                };
                 if !store.region_exists(region, level)? {
                     bail!("no {level} with id {region:?} in the configured boundaries");
                 }
@@ -75,7 +85,12 @@ pub fn run(command: UsersCommand, config: &Config) -> Result<()> {
                 role,
                 region_id: region,
             })?;
-            println!("added {} ({}{})", user.username, user.role.as_str(), user.region_id.map(|r| format!(", {r}")).unwrap_or_default());
+            println!(
+                "added {} ({}{})",
+                user.username,
+                user.role.as_str(),
+                user.region_id.map(|r| format!(", {r}")).unwrap_or_default()
+            );
         }
         UsersCommand::List => {
             for u in store.users()? {

@@ -7,7 +7,16 @@ use common::*;
 use serde_json::Value;
 
 fn add_user(config: &std::path::Path, username: &str, role: &str, region: Option<&str>) {
-    let mut args = vec!["--config", config.to_str().unwrap(), "users", "add", "--username", username, "--role", role];
+    let mut args = vec![
+        "--config",
+        config.to_str().unwrap(),
+        "users",
+        "add",
+        "--username",
+        username,
+        "--role",
+        role,
+    ];
     if let Some(r) = region {
         args.extend(["--region", r]);
     }
@@ -25,10 +34,15 @@ fn login(port: u16, username: &str) -> String {
         "POST",
         "/api/v1/login",
         None,
-        Some(&format!(r#"{{"username":"{username}","password":"pw-{username}-2025"}}"#)),
+        Some(&format!(
+            r#"{{"username":"{username}","password":"pw-{username}-2025"}}"#
+        )),
     );
     assert_eq!(code, 200, "{body}");
-    serde_json::from_str::<Value>(&body).unwrap()["token"].as_str().unwrap().to_owned()
+    serde_json::from_str::<Value>(&body).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn get(port: u16, path: &str, token: &str) -> (u16, Value) {
@@ -42,8 +56,12 @@ fn each_role_sees_and_changes_only_what_it_may() {
     let config = samples(dir.path());
     let mut args = vec!["ingest".to_owned()];
     args.extend(products(dir.path()).iter().map(|f| f.display().to_string()));
-    ok(burnwatch(&config, &args.iter().map(String::as_str).collect::<Vec<_>>()));
-    let all: Vec<Value> = serde_json::from_str(&ok(burnwatch(&config, &["alerts", "--format", "json"]))).unwrap();
+    ok(burnwatch(
+        &config,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let all: Vec<Value> =
+        serde_json::from_str(&ok(burnwatch(&config, &["alerts", "--format", "json"]))).unwrap();
     // Two townships with alerts, in different counties if the demo allows.
     let town_a = all[0]["region_id"].as_str().unwrap().to_owned();
     let county_a = all[0]["county_id"].as_str().unwrap().to_owned();
@@ -61,7 +79,18 @@ fn each_role_sees_and_changes_only_what_it_may() {
     add_user(&config, "audit", "auditor", None);
     // Bad accounts are refused with a reason.
     let bad = std::process::Command::new(env!("CARGO_BIN_EXE_burnwatch"))
-        .args(["--config", config.to_str().unwrap(), "users", "add", "--username", "x", "--role", "patrol", "--region", "999999999"])
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "users",
+            "add",
+            "--username",
+            "x",
+            "--role",
+            "patrol",
+            "--region",
+            "999999999",
+        ])
         .env("BURNWATCH_PASSWORD", "long enough password")
         .output()
         .unwrap();
@@ -74,12 +103,33 @@ fn each_role_sees_and_changes_only_what_it_may() {
 
     let (code, _) = http(port, "GET", "/api/v1/alerts", None, None);
     assert_eq!(code, 401);
-    let (code, body) = http(port, "POST", "/api/v1/login", None, Some(r#"{"username":"li-patrol","password":"nope"}"#));
+    let (code, body) = http(
+        port,
+        "POST",
+        "/api/v1/login",
+        None,
+        Some(r#"{"username":"li-patrol","password":"nope"}"#),
+    );
     assert_eq!(code, 401);
     assert!(body.contains("bad_credentials"));
     let (code, spec) = http(port, "GET", "/api/v1/openapi.json", None, None);
     assert_eq!(code, 200);
-    assert_eq!(serde_json::from_str::<Value>(&spec).unwrap()["openapi"], "3.0.3");
+    let spec: Value = serde_json::from_str(&spec).unwrap();
+    assert_eq!(spec["openapi"], "3.0.3");
+    for path in [
+        "/api/v1/login",
+        "/api/v1/alerts/{id}/transitions",
+        "/api/v1/stream",
+        "/api/v1/alerts/{id}/photos",
+    ] {
+        assert!(
+            spec["paths"].get(path).is_some(),
+            "{path} missing from the description"
+        );
+    }
+    let (code, body) = http(port, "POST", "/api/v1/login", None, Some("{not json"));
+    assert_eq!(code, 400);
+    assert!(body.contains("bad_json"), "{body}");
 
     let li = login(port, "li-patrol");
     let (_, me) = get(port, "/api/v1/me", &li);
@@ -90,8 +140,16 @@ fn each_role_sees_and_changes_only_what_it_may() {
     let mine = mine.as_array().unwrap();
     assert!(!mine.is_empty());
     for a in mine {
-        let shown: Vec<&str> = a["neighbours"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
-        assert!(a["region_id"] == town_a.as_str() || shown.contains(&town_a.as_str()), "{a}");
+        let shown: Vec<&str> = a["neighbours"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        assert!(
+            a["region_id"] == town_a.as_str() || shown.contains(&town_a.as_str()),
+            "{a}"
+        );
     }
     // Another township's alert: invisible, and untouchable, whatever the request says.
     let (code, body) = get(port, &format!("/api/v1/alerts/{alert_b}"), &li);
@@ -99,13 +157,28 @@ fn each_role_sees_and_changes_only_what_it_may() {
     assert_eq!(body["code"], "not_found");
     let (code, _) = get(port, &format!("/api/v1/alerts/{alert_b}/history"), &li);
     assert_eq!(code, 404);
-    let (code, _) = http(port, "POST", &format!("/api/v1/alerts/{alert_b}/transitions"), Some(&li), Some(r#"{"to":"received"}"#));
+    let (code, _) = http(
+        port,
+        "POST",
+        &format!("/api/v1/alerts/{alert_b}/transitions"),
+        Some(&li),
+        Some(r#"{"to":"received"}"#),
+    );
     assert_eq!(code, 404);
-    let (_, b_after) = get(port, &format!("/api/v1/alerts/{alert_b}"), &login(port, "duty"));
+    let (_, b_after) = get(
+        port,
+        &format!("/api/v1/alerts/{alert_b}"),
+        &login(port, "duty"),
+    );
     assert_eq!(b_after["state"], "new");
 
     // Own alert: the patrol moves it, and the trail names the user.
-    let own = mine.iter().find(|a| a["region_id"] == town_a.as_str()).unwrap()["alert_id"].as_i64().unwrap();
+    let own = mine
+        .iter()
+        .find(|a| a["region_id"] == town_a.as_str())
+        .unwrap()["alert_id"]
+        .as_i64()
+        .unwrap();
     let path = format!("/api/v1/alerts/{own}/transitions");
     let (code, body) = http(port, "POST", &path, Some(&li), Some(r#"{"to":"received"}"#));
     assert_eq!(code, 200, "{body}");
@@ -114,7 +187,13 @@ fn each_role_sees_and_changes_only_what_it_may() {
     assert!(body.contains("illegal_transition"));
     let (code, body) = http(port, "POST", &path, Some(&li), Some(r#"{"to":"on_scene"}"#));
     assert_eq!(code, 200, "{body}");
-    let (code, body) = http(port, "POST", &path, Some(&li), Some(r#"{"to":"verified","outcome":"confirmed_straw_burn","note":"约3亩"}"#));
+    let (code, body) = http(
+        port,
+        "POST",
+        &path,
+        Some(&li),
+        Some(r#"{"to":"verified","outcome":"confirmed_straw_burn","note":"约3亩"}"#),
+    );
     assert_eq!(code, 200, "{body}");
     let (_, hist) = get(port, &format!("/api/v1/alerts/{own}/history"), &li);
     let hist = hist.as_array().unwrap();
@@ -124,16 +203,37 @@ fn each_role_sees_and_changes_only_what_it_may() {
     // The county supervisor sees the county, not the other county's alert.
     let zhao = login(port, "zhao-county");
     let (_, county) = get(port, "/api/v1/alerts", &zhao);
-    assert!(county.as_array().unwrap().iter().all(|a| a["county_id"] == county_a.as_str()));
-    assert_eq!(get(port, &format!("/api/v1/alerts/{alert_b}"), &zhao).0, 404);
+    assert!(county
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["county_id"] == county_a.as_str()));
+    assert_eq!(
+        get(port, &format!("/api/v1/alerts/{alert_b}"), &zhao).0,
+        404
+    );
     // The auditor reads everything and changes nothing; the duty officer sees everything.
     let audit = login(port, "audit");
     let (_, everything) = get(port, "/api/v1/alerts", &audit);
     assert_eq!(everything.as_array().unwrap().len(), all.len());
-    let (code, body) = http(port, "POST", &format!("/api/v1/alerts/{alert_b}/transitions"), Some(&audit), Some(r#"{"to":"received"}"#));
+    let (code, body) = http(
+        port,
+        "POST",
+        &format!("/api/v1/alerts/{alert_b}/transitions"),
+        Some(&audit),
+        Some(r#"{"to":"received"}"#),
+    );
     assert_eq!(code, 403, "{body}");
-    let (_, wang_view) = get(port, "/api/v1/alerts?state=new", &login(port, "wang-patrol"));
-    assert!(wang_view.as_array().unwrap().iter().any(|a| a["alert_id"] == alert_b));
+    let (_, wang_view) = get(
+        port,
+        "/api/v1/alerts?state=new",
+        &login(port, "wang-patrol"),
+    );
+    assert!(wang_view
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["alert_id"] == alert_b));
     let (code, _) = get(port, "/api/v1/alerts?state=burning", &audit);
     assert_eq!(code, 400);
 

@@ -14,8 +14,16 @@ fn page(f: &Fixture, date: &str, lang: &str) -> (String, std::path::PathBuf) {
     let stdout = ok(burnwatch(
         f,
         &[
-            "bulletin", "--date", date, "--out", out.to_str().unwrap(), "--no-pdf", "--lang", lang,
-            "--as-of", &f.as_of().to_rfc3339(),
+            "bulletin",
+            "--date",
+            date,
+            "--out",
+            out.to_str().unwrap(),
+            "--no-pdf",
+            "--lang",
+            lang,
+            "--as-of",
+            &f.as_of().to_rfc3339(),
         ],
     ));
     assert!(stdout.contains(date), "{stdout}");
@@ -24,7 +32,9 @@ fn page(f: &Fixture, date: &str, lang: &str) -> (String, std::path::PathBuf) {
 
 /// The cells of the detail table's rows, in order.
 fn detail_rows(html: &str) -> Vec<Vec<String>> {
-    let table = &html[html.find("<table class=\"detail\">").expect("a detail table")..];
+    let table = &html[html
+        .find("<table class=\"detail\">")
+        .expect("a detail table")..];
     let table = &table[..table.find("</table>").unwrap()];
     table
         .split("<tr>")
@@ -49,7 +59,15 @@ fn the_page_has_the_provincial_table_the_summary_and_the_exclusions() {
     let rows = detail_rows(&html);
     assert_eq!(
         rows[0],
-        ["序号", "市", "县(市、区)", "乡镇(街道)", "中心经度", "中心纬度", "过境时间"]
+        [
+            "序号",
+            "市",
+            "县(市、区)",
+            "乡镇(街道)",
+            "中心经度",
+            "中心纬度",
+            "过境时间"
+        ]
     );
     // E1's three pixels, 05:30 UTC = 13:30 in Beijing.
     assert_eq!(rows.len(), 4);
@@ -73,13 +91,23 @@ fn the_page_has_the_provincial_table_the_summary_and_the_exclusions() {
     }
     // The map: three townships (one shaded for its 3 points), two county outlines, 3 points.
     let svg = &html[html.find("<svg").unwrap()..html.find("</svg>").unwrap()];
-    let townships = &svg[svg.find("class=\"townships\"").unwrap()..svg.find("class=\"counties\"").unwrap()];
+    let townships =
+        &svg[svg.find("class=\"townships\"").unwrap()..svg.find("class=\"counties\"").unwrap()];
     assert_eq!(townships.matches("<path").count(), 3);
-    assert_eq!(townships.matches("fill=\"#fcae91\"").count(), 1, "甲镇 with 3 points");
+    assert_eq!(
+        townships.matches("fill=\"#fcae91\"").count(),
+        1,
+        "甲镇 with 3 points"
+    );
     assert_eq!(townships.matches("fill=\"#f4f4f2\"").count(), 2);
-    let counties = &svg[svg.find("class=\"counties\"").unwrap()..svg.find("class=\"points\"").unwrap()];
+    let counties =
+        &svg[svg.find("class=\"counties\"").unwrap()..svg.find("class=\"points\"").unwrap()];
     assert_eq!(counties.matches("<path").count(), 2);
-    assert_eq!(svg.matches("<circle").count(), 3 + 1, "three points and the legend's marker");
+    assert_eq!(
+        svg.matches("<circle").count(),
+        3 + 1,
+        "three points and the legend's marker"
+    );
     assert!(svg.contains(">甲镇 3</text>"));
 }
 
@@ -89,7 +117,10 @@ fn a_day_without_points_says_so_and_states_what_was_left_out() {
     // 12 June: only the three detections the filters held back.
     let (html, _) = page(&f, "2025-06-12", "zh");
     assert!(html.contains("当日无卫星火点"));
-    assert!(html.contains("已剔除非秸秆热源探测 3 个（工业热源名录 2，静默规则 1）"), "{html}");
+    assert!(
+        html.contains("已剔除非秸秆热源探测 3 个（工业热源名录 2，静默规则 1）"),
+        "{html}"
+    );
     let (en, _) = page(&f, "2025-06-12", "en");
     assert!(en.contains("points under cloud not included"));
     assert!(en.contains("No satellite fire points on this day."));
@@ -104,11 +135,21 @@ fn the_bulletin_counts_what_the_statistics_count() {
         let b = bulletin(
             store.connection(),
             &config(),
-            &BulletinRequest { date, as_of: Some(f.as_of()) },
+            &BulletinRequest {
+                date,
+                as_of: Some(f.as_of()),
+            },
         )
         .unwrap();
-        assert_eq!(b.points.len() as u64, b.day.total.detections.points, "{day}");
-        assert_eq!(b.township_counts.values().sum::<u64>(), b.day.total.detections.points);
+        assert_eq!(
+            b.points.len() as u64,
+            b.day.total.detections.points,
+            "{day}"
+        );
+        assert_eq!(
+            b.township_counts.values().sum::<u64>(),
+            b.day.total.detections.points
+        );
         let html = render_bulletin_html(&b, Lang::Zh);
         assert_eq!(detail_rows(&html).len().saturating_sub(1), b.points.len());
     }
@@ -123,7 +164,16 @@ fn chromium_prints_the_pdf_and_a_screenshot_is_kept() {
             "skipping the chromium rendering: no chromium on PATH (Debian: apt-get install chromium fonts-noto-cjk)"
         );
         // Without chromium the command still succeeds and says why there is no PDF.
-        let out = burnwatch(&f, &["bulletin", "--date", "2025-06-02", "--out", html_path.to_str().unwrap()]);
+        let out = burnwatch(
+            &f,
+            &[
+                "bulletin",
+                "--date",
+                "2025-06-02",
+                "--out",
+                html_path.to_str().unwrap(),
+            ],
+        );
         assert!(out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("PDF skipped"));
         return;
@@ -131,25 +181,47 @@ fn chromium_prints_the_pdf_and_a_screenshot_is_kept() {
     let pdf = path(&f, "bulletin.pdf");
     let stdout = ok(burnwatch(
         &f,
-        &["bulletin", "--date", "2025-06-02", "--out", html_path.to_str().unwrap(), "--pdf", pdf.to_str().unwrap()],
+        &[
+            "bulletin",
+            "--date",
+            "2025-06-02",
+            "--out",
+            html_path.to_str().unwrap(),
+            "--pdf",
+            pdf.to_str().unwrap(),
+        ],
     ));
     assert!(stdout.contains("PDF"), "{stdout}");
     let bytes = std::fs::read(&pdf).unwrap();
-    assert!(bytes.starts_with(b"%PDF") && bytes.len() > 10_000, "{} bytes", bytes.len());
+    assert!(
+        bytes.starts_with(b"%PDF") && bytes.len() > 10_000,
+        "{} bytes",
+        bytes.len()
+    );
 
     let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bulletin-2025-06-02.png");
     chromium::screenshot(&browser, &html_path, &shot, 900, 1400).unwrap();
     let img = image::open(&shot).unwrap().to_rgb8();
     assert_eq!((img.width(), img.height()), (900, 1400));
     // The map drew: the fire points' red and the shaded township are on the page.
-    let red = img.pixels().filter(|p| p[0] > 230 && p[1] < 60 && p[2] < 60).count();
+    let red = img
+        .pixels()
+        .filter(|p| p[0] > 230 && p[1] < 60 && p[2] < 60)
+        .count();
     let shade = img
         .pixels()
-        .filter(|p| (p[0] as i32 - 0xfc).abs() < 6 && (p[1] as i32 - 0xae).abs() < 6 && (p[2] as i32 - 0x91).abs() < 6)
+        .filter(|p| {
+            (p[0] as i32 - 0xfc).abs() < 6
+                && (p[1] as i32 - 0xae).abs() < 6
+                && (p[2] as i32 - 0x91).abs() < 6
+        })
         .count();
     assert!(red > 20 && shade > 200, "red {red}, shaded {shade}");
     // Dark pixels are text: the page is not blank.
-    let dark = img.pixels().filter(|p| p[0] < 80 && p[1] < 80 && p[2] < 80).count();
+    let dark = img
+        .pixels()
+        .filter(|p| p[0] < 80 && p[1] < 80 && p[2] < 80)
+        .count();
     assert!(dark > 2000, "dark {dark}");
     eprintln!("bulletin screenshot kept at {}", shot.display());
 }
@@ -161,7 +233,13 @@ fn without_chromium_the_pdf_is_skipped_with_a_message() {
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_burnwatch"))
         .arg("--config")
         .arg(&f.config_path)
-        .args(["bulletin", "--date", "2025-06-02", "--out", out.to_str().unwrap()])
+        .args([
+            "bulletin",
+            "--date",
+            "2025-06-02",
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .env("BURNWATCH_CHROMIUM", "/nonexistent/chromium")
         .output()
         .unwrap();

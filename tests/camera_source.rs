@@ -18,22 +18,32 @@ const NONCE: &str = "4e6f6e63654f6654686543616d657261";
 const PASSWORD: &str = "s3cret-tower";
 
 fn jpeg(shade: u8) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(32, 24, |x, y| image::Rgb([shade, (x * 8) as u8, (y * 10) as u8]));
+    let img = image::RgbImage::from_fn(32, 24, |x, y| {
+        image::Rgb([shade, (x * 8) as u8, (y * 10) as u8])
+    });
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
     out.into_inner()
 }
 
 fn md5_hex(s: &str) -> String {
-    Md5::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// RFC 2617 digest check with qop=auth, as a Hikvision camera does it.
 fn digest_ok(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let Some(params) = value.strip_prefix("Digest ") else { return false };
+    let Some(params) = value.strip_prefix("Digest ") else {
+        return false;
+    };
     let fields: HashMap<String, String> = params
         .split(',')
         .filter_map(|kv| kv.trim().split_once('='))
@@ -42,7 +52,13 @@ fn digest_ok(headers: &HeaderMap) -> bool {
     let f = |k: &str| fields.get(k).cloned().unwrap_or_default();
     let ha1 = md5_hex(&format!("{}:{REALM}:{PASSWORD}", f("username")));
     let ha2 = md5_hex(&format!("GET:{}", f("uri")));
-    let expected = md5_hex(&format!("{ha1}:{}:{}:{}:{}:{ha2}", f("nonce"), f("nc"), f("cnonce"), f("qop")));
+    let expected = md5_hex(&format!(
+        "{ha1}:{}:{}:{}:{}:{ha2}",
+        f("nonce"),
+        f("nc"),
+        f("cnonce"),
+        f("qop")
+    ));
     f("username") == "burnwatch" && f("nonce") == NONCE && f("response") == expected
 }
 
@@ -54,7 +70,12 @@ async fn hikvision(State(cam): State<Arc<Camera>>, headers: HeaderMap) -> Respon
     if !digest_ok(&headers) {
         return (
             StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, format!("Digest qop=\"auth\", realm=\"{REALM}\", nonce=\"{NONCE}\", stale=\"FALSE\""))],
+            [(
+                header::WWW_AUTHENTICATE,
+                format!(
+                    "Digest qop=\"auth\", realm=\"{REALM}\", nonce=\"{NONCE}\", stale=\"FALSE\""
+                ),
+            )],
             "",
         )
             .into_response();
@@ -62,7 +83,11 @@ async fn hikvision(State(cam): State<Arc<Camera>>, headers: HeaderMap) -> Respon
     match cam.calls.fetch_add(1, Ordering::SeqCst) {
         0 | 1 => jpeg(10).into_response(), // the same picture twice: kept once
         2 => jpeg(60).into_response(),
-        3 => ([(header::CONTENT_TYPE, "text/html")], "<html><body>login</body></html>").into_response(),
+        3 => (
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><body>login</body></html>",
+        )
+            .into_response(),
         4 => (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response(),
         n => jpeg(100 + (n as u8 % 100)).into_response(),
     }
@@ -71,7 +96,11 @@ async fn hikvision(State(cam): State<Arc<Camera>>, headers: HeaderMap) -> Respon
 async fn dahua(headers: HeaderMap) -> Response {
     // Basic auth: "burnwatch:s3cret-tower".
     let expected = "Basic YnVybndhdGNoOnMzY3JldC10b3dlcg==";
-    if headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) != Some(expected) {
+    if headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        != Some(expected)
+    {
         return StatusCode::UNAUTHORIZED.into_response();
     }
     jpeg(200).into_response()
@@ -80,11 +109,18 @@ async fn dahua(headers: HeaderMap) -> Response {
 #[test]
 fn cameras_are_fetched_authenticated_and_kept_with_their_pose() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
     let cam_port = listener.local_addr().unwrap().port();
-    let cam = Arc::new(Camera { calls: AtomicUsize::new(0) });
+    let cam = Arc::new(Camera {
+        calls: AtomicUsize::new(0),
+    });
     let app = axum::Router::new()
-        .route("/ISAPI/Streaming/channels/201/picture", axum::routing::get(hikvision))
+        .route(
+            "/ISAPI/Streaming/channels/201/picture",
+            axum::routing::get(hikvision),
+        )
         .with_state(cam.clone())
         .route("/cgi-bin/snapshot.cgi", axum::routing::get(dahua));
     runtime.spawn(async move { axum::serve(listener, app).await });
@@ -105,9 +141,21 @@ fn cameras_are_fetched_authenticated_and_kept_with_their_pose() {
         &config,
         port,
         &[
-            camera("hik", format!("http://127.0.0.1:{cam_port}/ISAPI/Streaming/channels/201/picture"), "digest"),
-            camera("dahua", format!("http://127.0.0.1:{cam_port}/cgi-bin/snapshot.cgi"), "basic"),
-            camera("dead", format!("http://127.0.0.1:{dead_port}/picture"), "digest"),
+            camera(
+                "hik",
+                format!("http://127.0.0.1:{cam_port}/ISAPI/Streaming/channels/201/picture"),
+                "digest",
+            ),
+            camera(
+                "dahua",
+                format!("http://127.0.0.1:{cam_port}/cgi-bin/snapshot.cgi"),
+                "basic",
+            ),
+            camera(
+                "dead",
+                format!("http://127.0.0.1:{dead_port}/picture"),
+                "digest",
+            ),
         ]
         .join("\n"),
     );
@@ -121,16 +169,27 @@ fn cameras_are_fetched_authenticated_and_kept_with_their_pose() {
         .spawn()
         .unwrap();
     wait_for(30, "the HTTP port", || http_get(port, "/healthz").is_some());
-    wait_for(30, "8 authenticated snapshots", || cam.calls.load(Ordering::SeqCst) >= 8);
+    wait_for(30, "8 authenticated snapshots", || {
+        cam.calls.load(Ordering::SeqCst) >= 8
+    });
     let (_, body) = http_get(port, "/healthz").unwrap();
     assert!(terminate(&mut daemon, 15).success());
 
     let health: serde_json::Value = serde_json::from_str(&body).unwrap();
     let hik = &health["sources"]["camera:hik"];
     assert!(hik["failures"].as_u64().unwrap() >= 2, "{hik}");
-    assert!(health["sources"]["camera:dahua"]["successes"].as_u64().unwrap() >= 1, "{health}");
+    assert!(
+        health["sources"]["camera:dahua"]["successes"]
+            .as_u64()
+            .unwrap()
+            >= 1,
+        "{health}"
+    );
     let dead = &health["sources"]["camera:dead"];
-    assert!(dead["failures"].as_u64().unwrap() >= 1 && dead["successes"] == 0, "{dead}");
+    assert!(
+        dead["failures"].as_u64().unwrap() >= 1 && dead["successes"] == 0,
+        "{dead}"
+    );
 
     let frames = dir.path().join("var/frames/hik");
     let mut metas: Vec<serde_json::Value> = walk(&frames)
@@ -141,7 +200,10 @@ fn cameras_are_fetched_authenticated_and_kept_with_their_pose() {
     metas.sort_by_key(|m| m["captured_at"].as_str().unwrap().to_owned());
     assert!(metas.len() >= 3, "{metas:?}");
     for w in metas.windows(2) {
-        assert_ne!(w[0]["sha256"], w[1]["sha256"], "an unchanged picture is kept once");
+        assert_ne!(
+            w[0]["sha256"], w[1]["sha256"],
+            "an unchanged picture is kept once"
+        );
     }
     assert_eq!(metas[0]["pose"]["pan_deg"], 135.0);
     assert_eq!(metas[0]["format"], "jpg");

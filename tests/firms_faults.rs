@@ -147,8 +147,19 @@ fn every_detection_is_stored_exactly_once_whatever_firms_does() {
         query_i64(&db, "SELECT COUNT(*) FROM (SELECT event_id FROM alerts GROUP BY event_id HAVING COUNT(*) > 1)"),
         0
     );
-    // The failed polls left nothing behind; every kept poll is in done/.
-    assert_eq!(count_files(&dir.path().join("var/inbox/processing")), 0);
+    // The failed polls left nothing behind. Polls queued when SIGTERM came stay in processing/
+    // for the next start, complete (never a half-written temporary file).
+    for left in walk(&dir.path().join("var/inbox/processing")) {
+        let name = left.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("FIRMS_MODIS_NRT_") && name.ends_with(".csv"),
+            "{name}"
+        );
+        assert!(
+            burnwatch_ingest::parse_file(&left).is_ok(),
+            "{name} is a complete product"
+        );
+    }
     let quarantined: Vec<String> = walk(&dir.path().join("var/quarantine"))
         .iter()
         .map(|p| std::fs::read_to_string(p).unwrap_or_default())

@@ -35,32 +35,61 @@ fn hmac(secret: &str, data: &[u8]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-async fn webhook(State(r): State<Arc<Receivers>>, headers: HeaderMap, body: String) -> impl IntoResponse {
+async fn webhook(
+    State(r): State<Arc<Receivers>>,
+    headers: HeaderMap,
+    body: String,
+) -> impl IntoResponse {
     let mut got = r.got.lock().unwrap();
     if Instant::now() < r.up_after {
         got.webhook_refused += 1;
         return StatusCode::SERVICE_UNAVAILABLE;
     }
-    let sig = headers.get("x-burnwatch-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let expected = format!("sha256={}", hmac("hook-secret", body.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let sig = headers
+        .get("x-burnwatch-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let expected = format!(
+        "sha256={}",
+        hmac("hook-secret", body.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
     if sig != expected {
         got.bad_signatures += 1;
         return StatusCode::UNAUTHORIZED;
     }
-    let key = headers.get("x-burnwatch-idempotency-key").unwrap().to_str().unwrap().to_owned();
-    got.webhook.push((key, serde_json::from_str(&body).unwrap()));
+    let key = headers
+        .get("x-burnwatch-idempotency-key")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    got.webhook
+        .push((key, serde_json::from_str(&body).unwrap()));
     StatusCode::OK
 }
 
 async fn wecom(State(r): State<Arc<Receivers>>, body: String) -> impl IntoResponse {
-    r.got.lock().unwrap().wecom.push(serde_json::from_str(&body).unwrap());
+    r.got
+        .lock()
+        .unwrap()
+        .wecom
+        .push(serde_json::from_str(&body).unwrap());
     axum::Json(serde_json::json!({"errcode": 0, "errmsg": "ok"}))
 }
 
-async fn dingtalk(State(r): State<Arc<Receivers>>, Query(q): Query<HashMap<String, String>>, body: String) -> impl IntoResponse {
+async fn dingtalk(
+    State(r): State<Arc<Receivers>>,
+    Query(q): Query<HashMap<String, String>>,
+    body: String,
+) -> impl IntoResponse {
     let mut got = r.got.lock().unwrap();
-    let expected = base64::engine::general_purpose::STANDARD
-        .encode(hmac("SECding", format!("{}\nSECding", q["timestamp"]).as_bytes()));
+    let expected = base64::engine::general_purpose::STANDARD.encode(hmac(
+        "SECding",
+        format!("{}\nSECding", q["timestamp"]).as_bytes(),
+    ));
     if q.get("sign") != Some(&expected) {
         got.bad_signatures += 1;
         return axum::Json(serde_json::json!({"errcode": 310000, "errmsg": "sign not match"}));
@@ -76,7 +105,9 @@ fn every_notification_arrives_once_and_missed_deadlines_escalate() {
         up_after: Instant::now() + Duration::from_secs(4),
     });
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
     let rport = listener.local_addr().unwrap().port();
     let app = axum::Router::new()
         .route("/hook", axum::routing::post(webhook))
@@ -118,10 +149,15 @@ fn every_notification_arrives_once_and_missed_deadlines_escalate() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    wait_for(30, "all products in done/", || count_files(&inbox.join("done")) == 5);
+    wait_for(30, "all products in done/", || {
+        count_files(&inbox.join("done")) == 5
+    });
     let db = database(dir.path());
     let alerts = query_i64(&db, "SELECT COUNT(*) FROM alerts") as usize;
-    let county1 = query_i64(&db, "SELECT COUNT(*) FROM alerts WHERE county_id = '379901'") as usize;
+    let county1 = query_i64(
+        &db,
+        "SELECT COUNT(*) FROM alerts WHERE county_id = '379901'",
+    ) as usize;
     assert!(alerts > 10 && county1 > 0);
     wait_for(60, "every webhook and escalation delivered", || {
         let got = receivers.got.lock().unwrap();
@@ -139,18 +175,36 @@ fn every_notification_arrives_once_and_missed_deadlines_escalate() {
     keys.dedup();
     assert_eq!(keys.len(), before, "no key delivered twice");
     assert_eq!(keys.len(), alerts, "one webhook per alert");
-    assert!(got.webhook[0].1["text"].as_str().unwrap().contains("疑似火点"));
+    assert!(got.webhook[0].1["text"]
+        .as_str()
+        .unwrap()
+        .contains("疑似火点"));
     // The county's WeCom group heard about its county's alerts (and border alerts shown to it).
     assert!(got.wecom.len() >= county1);
     assert_eq!(got.wecom[0]["msgtype"], "markdown");
     // Nobody received within seconds: each county-1 alert escalated once, to DingTalk only.
     assert_eq!(got.dingtalk.len(), county1);
-    assert!(got.dingtalk[0]["markdown"]["text"].as_str().unwrap().contains("已超时"));
-    assert_eq!(query_i64(&db, "SELECT COUNT(*) FROM alerts WHERE overdue_step = 'received'") as usize, alerts);
+    assert!(got.dingtalk[0]["markdown"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("已超时"));
     assert_eq!(
-        query_i64(&db, "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL"),
+        query_i64(
+            &db,
+            "SELECT COUNT(*) FROM alerts WHERE overdue_step = 'received'"
+        ) as usize,
+        alerts
+    );
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL"
+        ),
         0,
         "everything delivered"
     );
-    assert!(query_i64(&db, "SELECT COUNT(*) FROM deliveries WHERE ok = 0") > 0, "failures are logged");
+    assert!(
+        query_i64(&db, "SELECT COUNT(*) FROM deliveries WHERE ok = 0") > 0,
+        "failures are logged"
+    );
 }

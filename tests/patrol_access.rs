@@ -6,7 +6,6 @@
 mod common;
 mod patrol_support;
 
-use common::*;
 use patrol_support::*;
 use serde_json::Value;
 

@@ -453,6 +453,7 @@ fn field_evidence_bad_input_replays_and_the_live_stream() {
         ("/static/common.js", "text/javascript"),
         ("/static/patrol.js", "text/javascript"),
         ("/static/console.js", "text/javascript"),
+        ("/patrol-sw.js", "text/javascript"),
     ] {
         let (code, r) = demo.raw("GET", path, None, None, b"");
         assert_eq!(code, 200, "{path}");

@@ -84,7 +84,10 @@ fn the_prefecture_total_matches_the_hand_count() {
     close(t.points_per_1000_ha, 1.0);
     // The year before: P1 (2 points, confirmed) and P2 (1 point); P3 was before that season.
     let p = t.previous.as_ref().unwrap();
-    assert_eq!((p.points, p.events, p.alerts, p.confirmed_straw_burns), (3, 2, 2, 1));
+    assert_eq!(
+        (p.points, p.events, p.alerts, p.confirmed_straw_burns),
+        (3, 2, 2, 1)
+    );
     let prev = r.previous_period.as_ref().unwrap();
     assert_eq!(prev.from, NaiveDate::from_ymd_opt(2024, 6, 5).unwrap());
     // The targets of the season.
@@ -114,7 +117,14 @@ fn rows_by_county_and_township_add_up_to_the_total() {
     assert_eq!(by_town.rows.len(), 3);
     let a1 = row(&by_town, A1);
     assert_eq!(a1.county_name.as_deref(), Some("东县"));
-    assert_eq!((a1.detections.points, a1.detections.camera, a1.detections.not_straw), (4, 1, 1));
+    assert_eq!(
+        (
+            a1.detections.points,
+            a1.detections.camera,
+            a1.detections.not_straw
+        ),
+        (4, 1, 1)
+    );
     close(a1.points_per_1000_ha, 2.0);
     let a2 = row(&by_town, A2);
     assert_eq!(a2.detections.suppressed_by["registry"], 2);
@@ -142,10 +152,7 @@ fn the_first_fire_and_the_concealment_list_name_places() {
     assert_eq!(first.township_name.as_deref(), Some("丙镇"));
     assert_eq!(first.county_name.as_deref(), Some("西县"));
     assert_eq!(first.alert_id, Some(f.alerts["E0"]));
-    assert_eq!(
-        first.outcome,
-        Some(burnwatch_core::Outcome::BurnScarOnly)
-    );
+    assert_eq!(first.outcome, Some(burnwatch_core::Outcome::BurnScarOnly));
     let confirmed = r.first_confirmed.as_ref().unwrap();
     assert_eq!(confirmed.alert_id, Some(f.alerts["E1"]));
     assert_eq!(confirmed.township_name.as_deref(), Some("甲镇"));
@@ -166,7 +173,10 @@ fn a_region_narrows_everything_to_it() {
     assert_eq!(r.total.detections.points, 6);
     close(r.total.cropland_ha, 5000.0);
     // 西县's E0 is the prefecture's first fire; 东县's is E1.
-    assert_eq!(r.first_fire.as_ref().unwrap().alert_id, Some(f.alerts["E1"]));
+    assert_eq!(
+        r.first_fire.as_ref().unwrap().alert_id,
+        Some(f.alerts["E1"])
+    );
     assert_eq!(r.unverified.len(), 1);
     let r = report(&f, GroupBy::County, Some(B1));
     assert_eq!(r.rows.len(), 1);
@@ -234,7 +244,10 @@ fn bad_requests_fail_with_clear_errors() {
     assert!(e.to_string().contains("empty"), "{e}");
     let e = run(PeriodSpec::season("三秋", None), None);
     assert!(e.is_bad_request());
-    assert!(e.to_string().contains("三秋") && e.to_string().contains("三夏 2025"), "{e}");
+    assert!(
+        e.to_string().contains("三秋") && e.to_string().contains("三夏 2025"),
+        "{e}"
+    );
     let e = run(PeriodSpec::season("三夏", Some(2023)), None);
     assert!(e.to_string().contains("of 2023"), "{e}");
     let e = run(PeriodSpec::dates(d(6, 1), d(6, 2)), Some("999999"));
@@ -248,14 +261,34 @@ fn the_command_prints_tables_json_and_csv() {
     let as_of = f.as_of().to_rfc3339();
     let table = ok(burnwatch(
         &f,
-        &["stats", "--season", "三夏", "--by", "township", "--as-of", &as_of],
+        &[
+            "stats", "--season", "三夏", "--by", "township", "--as-of", &as_of,
+        ],
     ));
-    for expected in ["测试市", "甲镇", "乙镇", "丙镇", "第一把火", "不含云覆盖下火点", "合计"] {
+    for expected in [
+        "测试市",
+        "甲镇",
+        "乙镇",
+        "丙镇",
+        "第一把火",
+        "不含云覆盖下火点",
+        "合计",
+    ] {
         assert!(table.contains(expected), "{expected} missing from\n{table}");
     }
     let json: serde_json::Value = serde_json::from_str(&ok(burnwatch(
         &f,
-        &["stats", "--from", "2025-06-01", "--to", "2025-06-30", "--format", "json", "--as-of", &as_of],
+        &[
+            "stats",
+            "--from",
+            "2025-06-01",
+            "--to",
+            "2025-06-30",
+            "--format",
+            "json",
+            "--as-of",
+            &as_of,
+        ],
     )))
     .unwrap();
     assert_eq!(json["total"]["detections"]["points"], 9);
@@ -265,12 +298,20 @@ fn the_command_prints_tables_json_and_csv() {
 
     let csv = ok(burnwatch(
         &f,
-        &["stats", "--season", "三夏", "--year", "2025", "--format", "csv", "--lang", "en", "--as-of", &as_of],
+        &[
+            "stats", "--season", "三夏", "--year", "2025", "--format", "csv", "--lang", "en",
+            "--as-of", &as_of,
+        ],
     ));
     assert!(csv.starts_with('\u{feff}'), "CSV carries a BOM for Excel");
     let mut reader = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
     let header = reader.headers().unwrap().clone();
-    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name} in {header:?}"));
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name} in {header:?}"))
+    };
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3, "two counties and the total");
     assert_eq!(&rows[2][col("fire points")], "9");
@@ -278,7 +319,12 @@ fn the_command_prints_tables_json_and_csv() {
     assert_eq!(&rows[0][col("points per 1,000 ha")], "1.2");
     assert_eq!(&rows[2][col("previous year fire points")], "3");
 
-    let en = ok(burnwatch(&f, &["stats", "--season", "三夏", "--lang", "en", "--as-of", &as_of]));
+    let en = ok(burnwatch(
+        &f,
+        &[
+            "stats", "--season", "三夏", "--lang", "en", "--as-of", &as_of,
+        ],
+    ));
     assert!(en.contains("points under cloud not included"), "{en}");
 }
 
@@ -291,10 +337,22 @@ fn the_command_refuses_bad_input_with_the_reason() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(expected), "{args:?}: {err}");
     };
-    fails(&["stats", "--from", "2025-06-10", "--to", "2025-06-01"], "the range is empty");
-    fails(&["stats", "--season", "三秋"], "season \"三秋\" is not defined");
-    fails(&["stats", "--season", "三夏", "--region", "42"], "unknown region \"42\"");
-    fails(&["stats", "--from", "2025-06-31", "--to", "2025-07-01"], "is not a date");
+    fails(
+        &["stats", "--from", "2025-06-10", "--to", "2025-06-01"],
+        "the range is empty",
+    );
+    fails(
+        &["stats", "--season", "三秋"],
+        "season \"三秋\" is not defined",
+    );
+    fails(
+        &["stats", "--season", "三夏", "--region", "42"],
+        "unknown region \"42\"",
+    );
+    fails(
+        &["stats", "--from", "2025-06-31", "--to", "2025-07-01"],
+        "is not a date",
+    );
     fails(&["stats"], "--from");
     fails(&["stats", "--season", "三夏", "--format", "xlsx"], "--out");
 }

@@ -37,7 +37,9 @@ fn simulated_season(dir: &Path) -> (PathBuf, ReportsConfig, DateTime<Utc>) {
     let db = dir.join("season.sqlite");
     let mut store = SqliteStore::open(&db).unwrap();
     let routing = Routing::load(&config.regions).unwrap();
-    store.replace_regions(&routing.region_rows().unwrap()).unwrap();
+    store
+        .replace_regions(&routing.region_rows().unwrap())
+        .unwrap();
     import_sources(
         &mut store,
         &dir.join("registry/industrial.csv"),
@@ -70,19 +72,20 @@ fn simulated_season(dir: &Path) -> (PathBuf, ReportsConfig, DateTime<Utc>) {
     let mut last = Utc::now();
     for a in &alerts {
         let mut at = a.created_at;
-        let mut go = |to: AlertState, at: DateTime<Utc>, outcome: Option<Outcome>, note: Option<String>| {
-            store
-                .transition_alert(&TransitionRequest {
-                    alert_id: a.alert_id,
-                    to,
-                    actor: "patrol".into(),
-                    at,
-                    outcome,
-                    reason: (to == AlertState::Cancelled).then(|| "duplicate".to_owned()),
-                    note,
-                })
-                .unwrap();
-        };
+        let mut go =
+            |to: AlertState, at: DateTime<Utc>, outcome: Option<Outcome>, note: Option<String>| {
+                store
+                    .transition_alert(&TransitionRequest {
+                        alert_id: a.alert_id,
+                        to,
+                        actor: "patrol".into(),
+                        at,
+                        outcome,
+                        reason: (to == AlertState::Cancelled).then(|| "duplicate".to_owned()),
+                        note,
+                    })
+                    .unwrap();
+            };
         let r: f64 = rng.random();
         if r < 0.05 {
             at += Duration::minutes(rng.random_range(1..300));
@@ -143,7 +146,9 @@ fn simulated_season(dir: &Path) -> (PathBuf, ReportsConfig, DateTime<Utc>) {
         .collect::<Result<_, _>>()
         .unwrap();
     for (i, t) in towns.iter().enumerate().skip(1) {
-        reports.cropland_ha.insert(t.clone(), 3000.0 + 100.0 * i as f64);
+        reports
+            .cropland_ha
+            .insert(t.clone(), 3000.0 + 100.0 * i as f64);
     }
     // Half-way through the patrols' work, so some deadlines are still open.
     let as_of = a_middle_moment(&conn, last);
@@ -154,7 +159,9 @@ fn a_middle_moment(conn: &rusqlite::Connection, last: DateTime<Utc>) -> DateTime
     let first: String = conn
         .query_row("SELECT MIN(created_at) FROM alerts", [], |r| r.get(0))
         .unwrap();
-    let first = DateTime::parse_from_rfc3339(&first).unwrap().with_timezone(&Utc);
+    let first = DateTime::parse_from_rfc3339(&first)
+        .unwrap()
+        .with_timezone(&Utc);
     first + (last - first) / 2
 }
 
@@ -170,43 +177,117 @@ fn local_date(s: &str) -> NaiveDate {
         .date_naive()
 }
 
+struct Det {
+    acq_time: String,
+    township: Option<String>,
+    county: Option<String>,
+    source: String,
+    suppressed_by: Option<String>,
+    fire_class: Option<String>,
+}
+
+struct Ev {
+    id: i64,
+    first_seen: String,
+    township: Option<String>,
+    county: Option<String>,
+}
+
+struct Al {
+    id: i64,
+    event_id: i64,
+    township: Option<String>,
+    county: Option<String>,
+    created_at: String,
+}
+
+struct Tr {
+    id: i64,
+    alert_id: i64,
+    to_state: String,
+    at: String,
+    outcome: Option<String>,
+    burned_area_mu: Option<f64>,
+    note: Option<String>,
+}
+
+/// Every row of the raw tables, no filtering in SQL at all.
 struct Raw {
-    regions: HashMap<String, (String, String, Option<String>)>,
-    detections: Vec<(String, Option<String>, Option<String>, String, Option<String>, Option<String>)>,
-    events: Vec<(i64, String, Option<String>, Option<String>)>,
-    alerts: Vec<(i64, i64, Option<String>, Option<String>, String)>,
-    transitions: Vec<(i64, i64, String, String, Option<String>, Option<f64>, Option<String>)>,
+    /// id → (level, parent)
+    regions: HashMap<String, (String, Option<String>)>,
+    detections: Vec<Det>,
+    events: Vec<Ev>,
+    alerts: Vec<Al>,
+    transitions: Vec<Tr>,
 }
 
 fn read_raw(db: &Path) -> Raw {
     let conn = rusqlite::Connection::open(db).unwrap();
-    let all = |sql: &str| conn.prepare(sql).unwrap();
+    fn all<T>(
+        conn: &rusqlite::Connection,
+        sql: &str,
+        f: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Vec<T> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let rows = stmt.query_map([], f).unwrap();
+        rows.map(Result::unwrap).collect()
+    }
     Raw {
-        regions: all("SELECT id, name, level, parent_id FROM regions")
-            .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect(),
-        detections: all("SELECT acq_time, region_id, county_id, source, suppressed_by, fire_class FROM detections")
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect(),
-        events: all("SELECT id, first_seen, region_id, county_id FROM events")
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect(),
-        alerts: all("SELECT id, event_id, region_id, county_id, created_at FROM alerts")
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect(),
-        transitions: all("SELECT id, alert_id, to_state, at, outcome, burned_area_mu, note FROM alert_transitions")
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect(),
+        regions: all(&conn, "SELECT id, level, parent_id FROM regions", |r| {
+            Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
+        })
+        .into_iter()
+        .collect(),
+        detections: all(
+            &conn,
+            "SELECT acq_time, region_id, county_id, source, suppressed_by, fire_class FROM detections",
+            |r| {
+                Ok(Det {
+                    acq_time: r.get(0)?,
+                    township: r.get(1)?,
+                    county: r.get(2)?,
+                    source: r.get(3)?,
+                    suppressed_by: r.get(4)?,
+                    fire_class: r.get(5)?,
+                })
+            },
+        ),
+        events: all(&conn, "SELECT id, first_seen, region_id, county_id FROM events", |r| {
+            Ok(Ev {
+                id: r.get(0)?,
+                first_seen: r.get(1)?,
+                township: r.get(2)?,
+                county: r.get(3)?,
+            })
+        }),
+        alerts: all(
+            &conn,
+            "SELECT id, event_id, region_id, county_id, created_at FROM alerts",
+            |r| {
+                Ok(Al {
+                    id: r.get(0)?,
+                    event_id: r.get(1)?,
+                    township: r.get(2)?,
+                    county: r.get(3)?,
+                    created_at: r.get(4)?,
+                })
+            },
+        ),
+        transitions: all(
+            &conn,
+            "SELECT id, alert_id, to_state, at, outcome, burned_area_mu, note FROM alert_transitions",
+            |r| {
+                Ok(Tr {
+                    id: r.get(0)?,
+                    alert_id: r.get(1)?,
+                    to_state: r.get(2)?,
+                    at: r.get(3)?,
+                    outcome: r.get(4)?,
+                    burned_area_mu: r.get(5)?,
+                    note: r.get(6)?,
+                })
+            },
+        ),
     }
 }
 
@@ -249,25 +330,43 @@ fn area_in(note: &str) -> Option<f64> {
     chars[i..end].iter().collect::<String>().parse().ok()
 }
 
-/// The county a record belongs to, and whether it falls in the period by local date.
-fn naive(raw: &Raw, from: NaiveDate, to: NaiveDate, prev: (NaiveDate, NaiveDate), as_of: DateTime<Utc>, county: Option<&str>, targets: impl Fn(NaiveDate) -> [f64; 3]) -> Naive {
+/// Figures for one county (or all) by walking every raw row.
+fn naive(
+    raw: &Raw,
+    from: NaiveDate,
+    to: NaiveDate,
+    prev: (NaiveDate, NaiveDate),
+    as_of: DateTime<Utc>,
+    county: Option<&str>,
+    targets: impl Fn(NaiveDate) -> [f64; 3],
+) -> Naive {
     let county_of = |town: &Option<String>, c: &Option<String>| -> Option<String> {
-        c.clone().or_else(|| town.as_ref().and_then(|t| raw.regions.get(t)).and_then(|r| r.2.clone()))
+        c.clone().or_else(|| {
+            town.as_ref()
+                .and_then(|t| raw.regions.get(t))
+                .and_then(|r| r.1.clone())
+        })
     };
     let wanted = |town: &Option<String>, c: &Option<String>| {
-        town.is_some() && county.is_none_or(|k| county_of(town, c).as_deref() == Some(k))
+        town.is_some()
+            && match county {
+                None => true,
+                Some(k) => county_of(town, c).as_deref() == Some(k),
+            }
     };
+    let in_range = |day: NaiveDate, (a, b): (NaiveDate, NaiveDate)| day >= a && day <= b;
     let mut n = Naive::default();
-    for (at, town, c, source, suppressed, class) in &raw.detections {
-        if !wanted(town, c) {
+    for det in &raw.detections {
+        if !wanted(&det.township, &det.county) {
             continue;
         }
-        let day = local_date(at);
-        let camera = source == "camera";
-        if day >= prev.0 && day <= prev.1 && !camera && suppressed.is_none() && class.as_deref() != Some("not_straw") {
+        let day = local_date(&det.acq_time);
+        let camera = det.source == "camera";
+        let straw = det.fire_class.as_deref() != Some("not_straw");
+        if in_range(day, prev) && !camera && det.suppressed_by.is_none() && straw {
             n.prev_points += 1;
         }
-        if day < from || day > to {
+        if !in_range(day, (from, to)) {
             continue;
         }
         if camera {
@@ -275,43 +374,52 @@ fn naive(raw: &Raw, from: NaiveDate, to: NaiveDate, prev: (NaiveDate, NaiveDate)
         } else {
             n.satellite += 1;
         }
-        if let Some(s) = suppressed {
-            *n.suppressed.entry(s.split(':').next().unwrap().to_owned()).or_default() += 1;
-        } else if class.as_deref() == Some("not_straw") {
+        if let Some(s) = &det.suppressed_by {
+            let kind = s.split(':').next().unwrap().to_owned();
+            *n.suppressed.entry(kind).or_default() += 1;
+        } else if !straw {
             n.not_straw += 1;
         } else if !camera {
             n.points += 1;
         }
     }
-    let first_seen: HashMap<i64, &String> = raw.events.iter().map(|e| (e.0, &e.1)).collect();
-    for (_, fs, town, c) in &raw.events {
-        let day = local_date(fs);
-        if wanted(town, c) && day >= from && day <= to {
+    let first_seen: HashMap<i64, &String> =
+        raw.events.iter().map(|e| (e.id, &e.first_seen)).collect();
+    for e in &raw.events {
+        if wanted(&e.township, &e.county) && in_range(local_date(&e.first_seen), (from, to)) {
             n.events += 1;
         }
     }
-    for (id, event, town, c, created) in &raw.alerts {
-        if !wanted(town, c) {
+    for a in &raw.alerts {
+        if !wanted(&a.township, &a.county) {
             continue;
         }
-        let day = local_date(first_seen[event]);
-        if day >= prev.0 && day <= prev.1 {
+        let day = local_date(first_seen[&a.event_id]);
+        if in_range(day, prev) {
             n.prev_alerts += 1;
         }
-        if day < from || day > to {
+        if !in_range(day, (from, to)) {
             continue;
         }
         n.alerts += 1;
-        let created = t(created);
-        let mut mine: Vec<_> = raw.transitions.iter().filter(|x| x.1 == *id && t(&x.3) <= as_of).collect();
-        mine.sort_by_key(|x| x.0);
-        let first_in = |states: &[&str]| mine.iter().find(|x| states.contains(&x.2.as_str())).map(|x| t(&x.3));
+        let created = t(&a.created_at);
+        let mut mine: Vec<&Tr> = raw
+            .transitions
+            .iter()
+            .filter(|x| x.alert_id == a.id && t(&x.at) <= as_of)
+            .collect();
+        mine.sort_by_key(|x| x.id);
+        let first_in = |states: &[&str]| {
+            mine.iter()
+                .find(|x| states.contains(&x.to_state.as_str()))
+                .map(|x| t(&x.at))
+        };
         let reached = [
             first_in(&["received", "en_route", "on_scene", "verified", "closed"]),
             first_in(&["on_scene", "verified", "closed"]),
             first_in(&["verified", "closed"]),
         ];
-        let cancelled = mine.iter().any(|x| x.2 == "cancelled");
+        let cancelled = mine.iter().any(|x| x.to_state == "cancelled");
         let limits = targets(day);
         let age = (as_of - created).num_seconds() as f64 / 60.0;
         for i in 0..3 {
@@ -323,11 +431,14 @@ fn naive(raw: &Raw, from: NaiveDate, to: NaiveDate, prev: (NaiveDate, NaiveDate)
                 n.missed[i] += 1;
             }
         }
-        if let Some(v) = mine.iter().find(|x| x.2 == "verified") {
+        if let Some(v) = mine.iter().find(|x| x.to_state == "verified") {
             n.verified += 1;
-            *n.outcomes.entry(v.4.clone().unwrap()).or_default() += 1;
-            if let Some(a) = v.5.or_else(|| v.6.as_deref().and_then(area_in)) {
-                n.burned += a;
+            *n.outcomes.entry(v.outcome.clone().unwrap()).or_default() += 1;
+            if let Some(area) = v
+                .burned_area_mu
+                .or_else(|| v.note.as_deref().and_then(area_in))
+            {
+                n.burned += area;
                 n.burned_reports += 1;
             }
         }
@@ -347,7 +458,13 @@ fn naive_median(v: &[f64]) -> Option<f64> {
     let mut v = v.to_vec();
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = v.len();
-    (n > 0).then(|| if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+    (n > 0).then(|| {
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    })
 }
 
 /// The smallest value with at least 90 % of all values at or below it, by counting.
@@ -373,32 +490,63 @@ fn check(row: &RegionStats, n: &Naive, what: &str) {
     assert_eq!(d.satellite, n.satellite, "{what} satellite");
     assert_eq!(d.camera, n.camera, "{what} camera");
     assert_eq!(d.suppressed_by, n.suppressed, "{what} suppressed");
-    assert_eq!(d.suppressed, n.suppressed.values().sum::<u64>(), "{what} suppressed total");
+    assert_eq!(
+        d.suppressed,
+        n.suppressed.values().sum::<u64>(),
+        "{what} suppressed total"
+    );
     assert_eq!(d.not_straw, n.not_straw, "{what} not straw");
     assert_eq!(row.events, n.events, "{what} events");
     let a = &row.alerts;
     assert_eq!(a.total, n.alerts, "{what} alerts");
     assert_eq!(a.verified, n.verified, "{what} verified");
     for (k, v) in &a.outcomes {
-        assert_eq!(*v, n.outcomes.get(k).copied().unwrap_or(0), "{what} outcome {k}");
+        assert_eq!(
+            *v,
+            n.outcomes.get(k).copied().unwrap_or(0),
+            "{what} outcome {k}"
+        );
     }
-    assert!((a.burned_area_mu - n.burned).abs() < 1e-6, "{what} burned {} != {}", a.burned_area_mu, n.burned);
-    assert_eq!(a.burned_area_reports, n.burned_reports, "{what} area reports");
-    for (i, (resp, v)) in [(&a.received, &n.received), (&a.on_scene, &n.on_scene), (&a.verified_response, &n.verified_min)]
-        .into_iter()
-        .enumerate()
+    assert!(
+        (a.burned_area_mu - n.burned).abs() < 1e-6,
+        "{what} burned {} != {}",
+        a.burned_area_mu,
+        n.burned
+    );
+    assert_eq!(
+        a.burned_area_reports, n.burned_reports,
+        "{what} area reports"
+    );
+    for (i, (resp, v)) in [
+        (&a.received, &n.received),
+        (&a.on_scene, &n.on_scene),
+        (&a.verified_response, &n.verified_min),
+    ]
+    .into_iter()
+    .enumerate()
     {
         assert_eq!(resp.reached, v.len() as u64, "{what} step {i} reached");
-        same(resp.median_min, naive_median(v), &format!("{what} step {i} median"));
+        same(
+            resp.median_min,
+            naive_median(v),
+            &format!("{what} step {i} median"),
+        );
         same(resp.p90_min, naive_p90(v), &format!("{what} step {i} p90"));
         assert_eq!(resp.missed, n.missed[i], "{what} step {i} missed");
     }
     assert_eq!(a.never_verified, n.never_verified, "{what} never verified");
     assert_eq!(a.overdue_unverified, n.overdue, "{what} overdue");
     assert_eq!(a.cancelled, n.cancelled, "{what} cancelled");
-    let judged = n.verified - n.outcomes.get("duplicate").unwrap_or(&0) - n.outcomes.get("outside_jurisdiction").unwrap_or(&0);
-    let false_alarms = n.outcomes.get("nothing_found").unwrap_or(&0) + n.outcomes.get("industrial_heat").unwrap_or(&0);
-    same(a.false_alarm_share, (judged > 0).then(|| false_alarms as f64 / judged as f64), &format!("{what} false-alarm share"));
+    let judged = n.verified
+        - n.outcomes.get("duplicate").unwrap_or(&0)
+        - n.outcomes.get("outside_jurisdiction").unwrap_or(&0);
+    let false_alarms = n.outcomes.get("nothing_found").unwrap_or(&0)
+        + n.outcomes.get("industrial_heat").unwrap_or(&0);
+    same(
+        a.false_alarm_share,
+        (judged > 0).then(|| false_alarms as f64 / judged as f64),
+        &format!("{what} false-alarm share"),
+    );
     let p = row.previous.as_ref().expect("the previous year");
     assert_eq!(p.points, n.prev_points, "{what} previous points");
     assert_eq!(p.alerts, n.prev_alerts, "{what} previous alerts");
@@ -415,7 +563,11 @@ fn a_simulated_season_agrees_with_a_naive_count_of_the_raw_tables() {
     let raw = read_raw(&db);
     let targets = |day: NaiveDate| {
         let t = config.targets_on(day);
-        [t.received_minutes.unwrap(), t.on_scene_minutes.unwrap(), t.verified_minutes.unwrap()]
+        [
+            t.received_minutes.unwrap(),
+            t.on_scene_minutes.unwrap(),
+            t.verified_minutes.unwrap(),
+        ]
     };
     let (from, to) = (d(2025, 5, 20), d(2025, 7, 31));
     let prev = (d(2024, 5, 25), d(2024, 7, 25));
@@ -423,28 +575,61 @@ fn a_simulated_season_agrees_with_a_naive_count_of_the_raw_tables() {
     let total = naive(&raw, from, to, prev, as_of, None, targets);
     // The simulation must exercise what is being checked.
     assert!(total.points > 100, "{total:?}");
-    assert!(total.suppressed.get("registry").copied().unwrap_or(0) > 10, "{total:?}");
-    assert!(total.not_straw > 0 && total.cancelled > 0 && total.never_verified > 0, "{total:?}");
-    assert!(total.missed.iter().all(|m| *m > 0) && total.burned_reports > 10, "{total:?}");
+    assert!(
+        total.suppressed.get("registry").copied().unwrap_or(0) > 10,
+        "{total:?}"
+    );
+    assert!(
+        total.not_straw > 0 && total.cancelled > 0 && total.never_verified > 0,
+        "{total:?}"
+    );
+    assert!(
+        total.missed.iter().all(|m| *m > 0) && total.burned_reports > 10,
+        "{total:?}"
+    );
     assert!(total.prev_points > 50, "{total:?}");
     check(&report.total, &total, "prefecture");
 
-    let counties: Vec<&String> = raw.regions.iter().filter(|(_, r)| r.1 == "county").map(|(id, _)| id).collect();
+    let counties: Vec<&String> = raw
+        .regions
+        .iter()
+        .filter(|(_, r)| r.0 == "county")
+        .map(|(id, _)| id)
+        .collect();
     assert_eq!(report.rows.len(), counties.len());
     for c in counties {
-        let row = report.rows.iter().find(|r| r.region_id.as_ref() == Some(c)).unwrap();
-        check(row, &naive(&raw, from, to, prev, as_of, Some(c), targets), c);
+        let row = report
+            .rows
+            .iter()
+            .find(|r| r.region_id.as_ref() == Some(c))
+            .unwrap();
+        check(
+            row,
+            &naive(&raw, from, to, prev, as_of, Some(c), targets),
+            c,
+        );
     }
     // The one township without cropland leaves its county and the total without an area.
     assert!(report.total.cropland_ha.is_none());
-    assert_eq!(report.rows.iter().filter(|r| r.cropland_ha.is_none()).count(), 1);
+    assert_eq!(
+        report
+            .rows
+            .iter()
+            .filter(|r| r.cropland_ha.is_none())
+            .count(),
+        1
+    );
 
     // By township, the rows add up to the same total.
     request.by = GroupBy::Township;
     let by_town = compute(store.connection(), &config, &request).unwrap();
     assert_eq!(by_town.total, report.total);
     assert_eq!(
-        by_town.rows.iter().map(|r| r.detections.points).sum::<u64>(),
+        by_town
+            .rows
+            .iter()
+            .map(|r| r.detections.points)
+            .sum::<u64>(),
         total.points
     );
     let unverified: u64 = by_town.rows.iter().map(|r| r.alerts.never_verified).sum();

@@ -319,6 +319,17 @@ await check("the console shows the verification live and its evidence on demand"
   await shot(con, "console-verified.png");
 });
 
+await check("the patrol page reopens without signal, from the phone's own copy", async () => {
+  await phone.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  await phoneCtx.setOffline(true);
+  await phone.reload();
+  await until("the alert from the phone's cache", async () => (await phone.textContent("#a-state")) === "已核实");
+  assert((await phone.textContent("#net")) === "无信号", "shown as without signal");
+  assert(await phone.evaluate(() => !!navigator.serviceWorker.controller), "served by the page's service worker");
+  await shot(phone, "patrol-offline-reopened.png");
+  await phoneCtx.setOffline(false);
+});
+
 await check("neither page loaded anything from outside this server", async () => {
   assert(outside.length === 0, `outside requests: ${outside.join(", ")}`);
 });

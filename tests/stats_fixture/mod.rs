@@ -186,19 +186,73 @@ pub fn build() -> Fixture {
 
     let fires = [
         // 2025-05-31T16:00Z is 00:00 on 1 June in Beijing: the season's first fire, in 丙镇.
-        Fire { name: "E0", township: B1, county: B, times: vec!["2025-05-31T16:00:00Z"] },
-        Fire { name: "E1", township: A1, county: A, times: vec!["2025-06-02T05:30:00Z", "2025-06-02T05:30:00Z", "2025-06-02T05:30:00Z"] },
-        Fire { name: "E2", township: A1, county: A, times: vec!["2025-06-10T06:00:00Z"] },
-        Fire { name: "E3", township: A2, county: A, times: vec!["2025-06-15T05:00:00Z", "2025-06-15T17:10:00Z"] },
+        Fire {
+            name: "E0",
+            township: B1,
+            county: B,
+            times: vec!["2025-05-31T16:00:00Z"],
+        },
+        Fire {
+            name: "E1",
+            township: A1,
+            county: A,
+            times: vec![
+                "2025-06-02T05:30:00Z",
+                "2025-06-02T05:30:00Z",
+                "2025-06-02T05:30:00Z",
+            ],
+        },
+        Fire {
+            name: "E2",
+            township: A1,
+            county: A,
+            times: vec!["2025-06-10T06:00:00Z"],
+        },
+        Fire {
+            name: "E3",
+            township: A2,
+            county: A,
+            times: vec!["2025-06-15T05:00:00Z", "2025-06-15T17:10:00Z"],
+        },
         // 18:00Z on the 20th is 02:00 on the 21st in Beijing.
-        Fire { name: "E4", township: B1, county: B, times: vec!["2025-06-20T18:00:00Z"] },
-        Fire { name: "E5", township: B1, county: B, times: vec!["2025-06-25T06:00:00Z"] },
+        Fire {
+            name: "E4",
+            township: B1,
+            county: B,
+            times: vec!["2025-06-20T18:00:00Z"],
+        },
+        Fire {
+            name: "E5",
+            township: B1,
+            county: B,
+            times: vec!["2025-06-25T06:00:00Z"],
+        },
         // 23:59 on 31 May in Beijing: not in the season.
-        Fire { name: "Epre", township: A1, county: A, times: vec!["2025-05-31T15:59:00Z"] },
+        Fire {
+            name: "Epre",
+            township: A1,
+            county: A,
+            times: vec!["2025-05-31T15:59:00Z"],
+        },
         // The year before: P1, P2 in the 2024 season, P3 before it.
-        Fire { name: "P1", township: A1, county: A, times: vec!["2024-06-10T05:00:00Z", "2024-06-10T05:00:00Z"] },
-        Fire { name: "P2", township: B1, county: B, times: vec!["2024-06-20T05:00:00Z"] },
-        Fire { name: "P3", township: A1, county: A, times: vec!["2024-06-01T05:00:00Z"] },
+        Fire {
+            name: "P1",
+            township: A1,
+            county: A,
+            times: vec!["2024-06-10T05:00:00Z", "2024-06-10T05:00:00Z"],
+        },
+        Fire {
+            name: "P2",
+            township: B1,
+            county: B,
+            times: vec!["2024-06-20T05:00:00Z"],
+        },
+        Fire {
+            name: "P3",
+            township: A1,
+            county: A,
+            times: vec!["2024-06-01T05:00:00Z"],
+        },
     ];
     let mut rows = Vec::new();
     let mut events = Vec::new();
@@ -208,7 +262,15 @@ pub fn build() -> Fixture {
         format!("fixture-{key}")
     };
     for (i, f) in fires.iter().enumerate() {
-        let lon = 116.01 + i as f64 * 0.001 + if f.township == A2 { 0.1 } else if f.county == B { 0.2 } else { 0.0 };
+        let lon = 116.01
+            + i as f64 * 0.001
+            + if f.township == A2 {
+                0.1
+            } else if f.county == B {
+                0.2
+            } else {
+                0.0
+            };
         let times: Vec<DateTime<Utc>> = f.times.iter().map(|t| utc(t)).collect();
         events.push(NewEvent {
             summary: EventSummary {
@@ -243,7 +305,12 @@ pub fn build() -> Fixture {
         (B1, B, "silence:1:检修"),
     ] {
         rows.push(DetectionRow {
-            detection: detection(SourceKind::FirmsViirs, "2025-06-12T05:00:00Z", 116.15, 35.06),
+            detection: detection(
+                SourceKind::FirmsViirs,
+                "2025-06-12T05:00:00Z",
+                116.15,
+                35.06,
+            ),
             natural_key: next_key(),
             region_id: Some(t.into()),
             county_id: Some(c.into()),
@@ -254,7 +321,12 @@ pub fn build() -> Fixture {
     // Kept but classed off cropland (set below: only the cropland mask's trigger writes it).
     let not_straw_key = next_key();
     rows.push(DetectionRow {
-        detection: detection(SourceKind::FirmsViirs, "2025-06-13T05:00:00Z", 116.02, 35.02),
+        detection: detection(
+            SourceKind::FirmsViirs,
+            "2025-06-13T05:00:00Z",
+            116.02,
+            35.02,
+        ),
         natural_key: not_straw_key.clone(),
         region_id: Some(A1.into()),
         county_id: Some(A.into()),
@@ -313,33 +385,49 @@ pub fn build() -> Fixture {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    let alerts: BTreeMap<&'static str, i64> =
-        fires.iter().map(|f| f.name).zip(ids.iter().copied()).collect();
+    let alerts: BTreeMap<&'static str, i64> = fires
+        .iter()
+        .map(|f| f.name)
+        .zip(ids.iter().copied())
+        .collect();
     let created = store.alert(ids[0]).unwrap().created_at;
 
-    let mut go = |name: &str, to: AlertState, min: i64, outcome: Option<Outcome>, note: Option<&str>| {
-        store
-            .transition_alert(&TransitionRequest {
-                alert_id: alerts[name],
-                to,
-                actor: "patrol-wang".into(),
-                at: created + Duration::minutes(min),
-                outcome,
-                reason: (to == AlertState::Cancelled).then(|| "duplicate of E5".to_owned()),
-                note: note.map(Into::into),
-            })
-            .unwrap();
-    };
+    let mut go =
+        |name: &str, to: AlertState, min: i64, outcome: Option<Outcome>, note: Option<&str>| {
+            store
+                .transition_alert(&TransitionRequest {
+                    alert_id: alerts[name],
+                    to,
+                    actor: "patrol-wang".into(),
+                    at: created + Duration::minutes(min),
+                    outcome,
+                    reason: (to == AlertState::Cancelled).then(|| "duplicate of E5".to_owned()),
+                    note: note.map(Into::into),
+                })
+                .unwrap();
+        };
     use AlertState::*;
     // E0: received 10, on scene 50, verified 100 — a burn scar of about 3 亩.
     go("E0", Received, 10, None, None);
     go("E0", OnScene, 50, None, None);
-    go("E0", Verified, 100, Some(Outcome::BurnScarOnly), Some("约3亩"));
+    go(
+        "E0",
+        Verified,
+        100,
+        Some(Outcome::BurnScarOnly),
+        Some("约3亩"),
+    );
     // E1: received 5, en route 8, on scene 25, verified 60 — straw, 2.5 亩 — closed at 200.
     go("E1", Received, 5, None, None);
     go("E1", EnRoute, 8, None, None);
     go("E1", OnScene, 25, None, None);
-    go("E1", Verified, 60, Some(Outcome::ConfirmedStrawBurn), Some("过火约2.5亩，已处罚"));
+    go(
+        "E1",
+        Verified,
+        60,
+        Some(Outcome::ConfirmedStrawBurn),
+        Some("过火约2.5亩，已处罚"),
+    );
     go("E1", Closed, 200, None, None);
     // E2: received 40, verified 90 without recording on scene — nothing found.
     go("E2", Received, 40, None, None);
@@ -392,4 +480,3 @@ pub fn ok(out: std::process::Output) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
-

@@ -114,7 +114,7 @@ pub struct Component {
 /// and the cell where `weight` peaks. An explicit stack keeps a frame-sized blob from
 /// overflowing the call stack.
 pub fn components(mask: &[bool], width: usize, weight: &dyn Fn(usize) -> f32) -> Vec<Component> {
-    let height = if width == 0 { 0 } else { mask.len() / width };
+    let height = mask.len().checked_div(width).unwrap_or(0);
     let mut seen = vec![false; mask.len()];
     let mut out = Vec::new();
     let mut stack = Vec::new();
@@ -210,8 +210,14 @@ mod tests {
         let mut comps = components(&mask, 4, &weight);
         comps.sort_by_key(|c| c.x0);
         assert_eq!(comps.len(), 2);
-        assert_eq!((comps[0].cells, comps[0].x1, comps[0].y1, comps[0].peak), (2, 1, 1, 5));
-        assert_eq!((comps[1].cells, comps[1].x0, comps[1].y0, comps[1].peak), (2, 3, 1, 11));
+        assert_eq!(
+            (comps[0].cells, comps[0].x1, comps[0].y1, comps[0].peak),
+            (2, 1, 1, 5)
+        );
+        assert_eq!(
+            (comps[1].cells, comps[1].x0, comps[1].y0, comps[1].peak),
+            (2, 3, 1, 11)
+        );
     }
 
     #[test]

@@ -41,7 +41,9 @@ impl Dem {
                 ));
             }
         }
-        let gt = ds.geo_transform().map_err(|e| err(format!("no geotransform: {e}")))?;
+        let gt = ds
+            .geo_transform()
+            .map_err(|e| err(format!("no geotransform: {e}")))?;
         if gt[2] != 0.0 || gt[4] != 0.0 || gt[1] <= 0.0 || gt[5] >= 0.0 {
             return Err(err("rotated or south-up rasters are not supported".into()));
         }
@@ -98,14 +100,21 @@ impl Dem {
     pub fn height(&self, lon: f64, lat: f64) -> Option<f64> {
         let fx = (lon - self.gt[0]) / self.gt[1] - 0.5;
         let fy = (lat - self.gt[3]) / self.gt[5] - 0.5;
-        if !(fx >= -0.5 && fy >= -0.5 && fx <= self.cols as f64 - 0.5 && fy <= self.rows as f64 - 0.5) {
+        if !(fx >= -0.5
+            && fy >= -0.5
+            && fx <= self.cols as f64 - 0.5
+            && fy <= self.rows as f64 - 0.5)
+        {
             return None;
         }
         let x0 = (fx.floor().max(0.0) as usize).min(self.cols - 1);
         let y0 = (fy.floor().max(0.0) as usize).min(self.rows - 1);
         let x1 = (x0 + 1).min(self.cols - 1);
         let y1 = (y0 + 1).min(self.rows - 1);
-        let (wx, wy) = ((fx - x0 as f64).clamp(0.0, 1.0), (fy - y0 as f64).clamp(0.0, 1.0));
+        let (wx, wy) = (
+            (fx - x0 as f64).clamp(0.0, 1.0),
+            (fy - y0 as f64).clamp(0.0, 1.0),
+        );
         let at = |x: usize, y: usize| self.heights[y * self.cols + x] as f64;
         let v = (at(x0, y0) * (1.0 - wx) + at(x1, y0) * wx) * (1.0 - wy)
             + (at(x0, y1) * (1.0 - wx) + at(x1, y1) * wx) * wy;
@@ -123,14 +132,20 @@ mod tests {
         let path = dir.path().join("dem.tif");
         {
             let driver = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
-            let mut ds = driver.create_with_band_type::<f32, _>(&path, 100, 80, 1).unwrap();
-            ds.set_geo_transform(&[116.0, 0.01, 0.0, 36.0, 0.0, -0.01]).unwrap();
+            let mut ds = driver
+                .create_with_band_type::<f32, _>(&path, 100, 80, 1)
+                .unwrap();
+            ds.set_geo_transform(&[116.0, 0.01, 0.0, 36.0, 0.0, -0.01])
+                .unwrap();
             let srs = gdal::spatial_ref::SpatialRef::from_epsg(4326).unwrap();
             ds.set_spatial_ref(&srs).unwrap();
             // Height rises 1 m per column eastward.
             let data: Vec<f32> = (0..80 * 100).map(|i| (i % 100) as f32).collect();
             let mut buf = gdal::raster::Buffer::new((100, 80), data);
-            ds.rasterband(1).unwrap().write((0, 0), (100, 80), &mut buf).unwrap();
+            ds.rasterband(1)
+                .unwrap()
+                .write((0, 0), (100, 80), &mut buf)
+                .unwrap();
         }
         let dem = Dem::load(&path, [116.2, 35.5, 116.5, 35.8]).unwrap();
         // Column 30's centre is at lon 116.305: height 30; halfway to column 31: 30.5.

@@ -55,7 +55,10 @@ pub fn read_labels(path: &Path) -> Result<Vec<Labelled>, EvalError> {
         let row = row.map_err(|e| err(format!("row {}: {e}", n + 2)))?;
         let label = row.get(lc).unwrap_or("").trim().to_ascii_lowercase();
         if !["fire", "smoke", "none"].contains(&label.as_str()) {
-            return Err(err(format!("row {}: label {label:?} is not fire, smoke or none", n + 2)));
+            return Err(err(format!(
+                "row {}: label {label:?} is not fire, smoke or none",
+                n + 2
+            )));
         }
         out.push(Labelled {
             file: row.get(fc).unwrap_or("").trim().to_owned(),
@@ -145,7 +148,10 @@ fn confirmed(
     rng: &mut ChaCha8Rng,
 ) -> Result<BTreeSet<FireClass>, CameraError> {
     let mut tracker = Tracker::new(params.clone());
-    let t0 = Utc.with_ymd_and_hms(2025, 6, 10, 3, 0, 0).single().expect("valid time");
+    let t0 = Utc
+        .with_ymd_and_hms(2025, 6, 10, 3, 0, 0)
+        .single()
+        .expect("valid time");
     let pose = PoseKey::of(&crate::geometry::Pose {
         pan_deg: 0.0,
         tilt_deg: 0.0,
@@ -154,7 +160,11 @@ fn confirmed(
     });
     let mut seen = BTreeSet::new();
     for k in 0..n {
-        let frame = if k == 0 { img.clone() } else { perturb(img, rng) };
+        let frame = if k == 0 {
+            img.clone()
+        } else {
+            perturb(img, rng)
+        };
         let boxes = detect(&frame)?;
         let u = tracker.update(pose, t0 + Duration::seconds(30 * k as i64), boxes);
         seen.extend(u.confirmed.iter().map(|b| b.class));
@@ -162,10 +172,19 @@ fn confirmed(
     Ok(seen)
 }
 
-fn score(name: String, truth: &[(String, String)], predicted: Vec<(String, BTreeSet<FireClass>)>, ms: f64) -> DetectorReport {
+fn score(
+    name: String,
+    truth: &[(String, String)],
+    predicted: Vec<(String, BTreeSet<FireClass>)>,
+    ms: f64,
+) -> DetectorReport {
     let mut labels: BTreeMap<&'static str, Counts> = BTreeMap::new();
     for ((_, label), (_, pred)) in truth.iter().zip(&predicted) {
-        for (name, class) in [("fire", Some(FireClass::Fire)), ("smoke", Some(FireClass::Smoke)), ("none", None)] {
+        for (name, class) in [
+            ("fire", Some(FireClass::Fire)),
+            ("smoke", Some(FireClass::Smoke)),
+            ("none", None),
+        ] {
             let is = label == name;
             let said = match class {
                 Some(c) => pred.contains(&c),
@@ -204,17 +223,28 @@ pub fn evaluate(labels: &[Labelled], opts: &EvalOptions) -> Result<EvalReport, E
     let mut unreadable = Vec::new();
     for l in labels {
         let path = opts.images_dir.join(&l.file);
-        match std::fs::read(&path).map_err(|e| e.to_string()).and_then(|b| {
-            decode(&b, Radiometry::default()).map_err(|e| e.to_string())
-        }) {
+        match std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| decode(&b, Radiometry::default()).map_err(|e| e.to_string()))
+        {
             Ok(Frame::Visible(img)) => images.push((l.clone(), img)),
-            Ok(Frame::Thermal(_)) => unreadable.push((l.file.clone(), "a thermal frame, not a colour image".into())),
+            Ok(Frame::Thermal(_)) => {
+                unreadable.push((l.file.clone(), "a thermal frame, not a colour image".into()))
+            }
             Err(e) => unreadable.push((l.file.clone(), e)),
         }
     }
-    let truth: Vec<(String, String)> = images.iter().map(|(l, _)| (l.file.clone(), l.label.clone())).collect();
-    let colour_detect: Detect = Box::new(|img: &RgbImage| Ok(colour::detect(img, &opts.colour, ActiveMasks::none())));
-    let mut detectors: Vec<(String, Detect, ConfirmParams)> = vec![("colour rules".into(), colour_detect, opts.colour.confirm.clone())];
+    let truth: Vec<(String, String)> = images
+        .iter()
+        .map(|(l, _)| (l.file.clone(), l.label.clone()))
+        .collect();
+    let colour_detect: Detect =
+        Box::new(|img: &RgbImage| Ok(colour::detect(img, &opts.colour, ActiveMasks::none())));
+    let mut detectors: Vec<(String, Detect, ConfirmParams)> = vec![(
+        "colour rules".into(),
+        colour_detect,
+        opts.colour.confirm.clone(),
+    )];
     if let Some(m) = &opts.model {
         let m = m.clone();
         let confirm = m.description.confirm.clone();
@@ -235,7 +265,10 @@ pub fn evaluate(labels: &[Labelled], opts: &EvalOptions) -> Result<EvalReport, E
             let started = Instant::now();
             let mut seq = Vec::new();
             for (l, img) in &images {
-                seq.push((l.file.clone(), confirmed(detect, img, params, opts.sequence_frames, &mut rng)?));
+                seq.push((
+                    l.file.clone(),
+                    confirmed(detect, img, params, opts.sequence_frames, &mut rng)?,
+                ));
             }
             let ms = started.elapsed().as_secs_f64() * 1000.0
                 / (images.len() * opts.sequence_frames).max(1) as f64;
@@ -273,10 +306,38 @@ mod tests {
             ("d".to_string(), f(&[])),
         ];
         let r = score("x".into(), &truth, pred, 1.0);
-        assert_eq!(r.labels["fire"], Counts { tp: 1, fp: 1, fn_: 0 });
-        assert_eq!(r.labels["smoke"], Counts { tp: 0, fp: 1, fn_: 1 });
-        assert_eq!(r.labels["none"], Counts { tp: 1, fp: 1, fn_: 1 });
-        assert_eq!(r.labels["alarm"], Counts { tp: 1, fp: 1, fn_: 1 });
+        assert_eq!(
+            r.labels["fire"],
+            Counts {
+                tp: 1,
+                fp: 1,
+                fn_: 0
+            }
+        );
+        assert_eq!(
+            r.labels["smoke"],
+            Counts {
+                tp: 0,
+                fp: 1,
+                fn_: 1
+            }
+        );
+        assert_eq!(
+            r.labels["none"],
+            Counts {
+                tp: 1,
+                fp: 1,
+                fn_: 1
+            }
+        );
+        assert_eq!(
+            r.labels["alarm"],
+            Counts {
+                tp: 1,
+                fp: 1,
+                fn_: 1
+            }
+        );
         assert_eq!(r.labels["fire"].precision(), Some(0.5));
         assert_eq!(Counts::default().recall(), None);
     }
@@ -287,7 +348,13 @@ mod tests {
         let p = dir.path().join("labels.csv");
         std::fs::write(&p, "file,label,source\na.jpg,fire,\"x, y\"\nb.png,None,z\n").unwrap();
         let l = read_labels(&p).unwrap();
-        assert_eq!(l[1], Labelled { file: "b.png".into(), label: "none".into() });
+        assert_eq!(
+            l[1],
+            Labelled {
+                file: "b.png".into(),
+                label: "none".into()
+            }
+        );
         std::fs::write(&p, "file,label\na.jpg,flames\n").unwrap();
         assert!(read_labels(&p).unwrap_err().to_string().contains("flames"));
     }

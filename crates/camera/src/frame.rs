@@ -141,12 +141,12 @@ pub fn decode(bytes: &[u8], radiometry: Radiometry) -> Result<Frame, FrameError>
                 return Ok(Frame::Thermal(m));
             }
             let text = head_of(bytes).to_ascii_lowercase();
-            let hint = if text.contains("<html") || text.contains("<!doctype") || text.contains("<?xml")
-            {
-                " (an HTML/XML page: a login or error page instead of a picture?)"
-            } else {
-                ""
-            };
+            let hint =
+                if text.contains("<html") || text.contains("<!doctype") || text.contains("<?xml") {
+                    " (an HTML/XML page: a login or error page instead of a picture?)"
+                } else {
+                    ""
+                };
             return Err(FrameError::NotImage {
                 len: bytes.len(),
                 head: head_of(bytes),
@@ -163,7 +163,10 @@ pub fn decode(bytes: &[u8], radiometry: Radiometry) -> Result<Frame, FrameError>
         // The JPEG decoder pads a cut-off scan with grey rather than failing: check the end.
         return Err(FrameError::Corrupt {
             format: name,
-            reason: format!("no end-of-image marker: the {} bytes received are cut off", bytes.len()),
+            reason: format!(
+                "no end-of-image marker: the {} bytes received are cut off",
+                bytes.len()
+            ),
         });
     }
     let corrupt = |e: image::ImageError| FrameError::Corrupt {
@@ -181,7 +184,9 @@ pub fn decode(bytes: &[u8], radiometry: Radiometry) -> Result<Frame, FrameError>
     let img = reader.decode().map_err(corrupt)?;
     Ok(match img {
         DynamicImage::ImageRgb8(rgb) => Frame::Visible(rgb),
-        DynamicImage::ImageRgba8(_) | DynamicImage::ImageLumaA8(_) | DynamicImage::ImageLuma8(_) => {
+        DynamicImage::ImageRgba8(_)
+        | DynamicImage::ImageLumaA8(_)
+        | DynamicImage::ImageLuma8(_) => {
             // 8-bit grey is a picture (night mode, or a non-radiometric thermal view), not
             // temperatures: treat it as visible.
             Frame::Visible(img.to_rgb8())
@@ -191,7 +196,11 @@ pub fn decode(bytes: &[u8], radiometry: Radiometry) -> Result<Frame, FrameError>
             Frame::Thermal(ThermalFrame {
                 width,
                 height,
-                kelvin: g.into_raw().iter().map(|&c| (c as f64 * s + o) as f32).collect(),
+                kelvin: g
+                    .into_raw()
+                    .iter()
+                    .map(|&c| (c as f64 * s + o) as f32)
+                    .collect(),
             })
         }
         DynamicImage::ImageRgb32F(f) => {
@@ -209,7 +218,9 @@ pub fn decode(bytes: &[u8], radiometry: Radiometry) -> Result<Frame, FrameError>
 
 /// True when a JPEG stream ends with its EOI marker (FF D9), allowing trailing padding.
 fn ends_with_eoi(bytes: &[u8]) -> bool {
-    let end = bytes.iter().rposition(|&b| b != 0x00 && b != 0xFF && b != b'\n' && b != b'\r');
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != 0x00 && b != 0xFF && b != b'\n' && b != b'\r');
     match end {
         Some(i) => i >= 1 && bytes[i] == 0xD9 && bytes[i - 1] == 0xFF,
         None => false,
@@ -240,11 +251,14 @@ pub fn parse_matrix(bytes: &[u8]) -> Result<Option<ThermalFrame>, FrameError> {
             if tok.is_empty() {
                 continue;
             }
-            let v: f32 = tok
-                .parse()
-                .map_err(|_| FrameError::Matrix(format!("line {}: {tok:?} is not a number", n + 1)))?;
+            let v: f32 = tok.parse().map_err(|_| {
+                FrameError::Matrix(format!("line {}: {tok:?} is not a number", n + 1))
+            })?;
             if !v.is_finite() {
-                return Err(FrameError::Matrix(format!("line {}: {tok:?} is not finite", n + 1)));
+                return Err(FrameError::Matrix(format!(
+                    "line {}: {tok:?} is not finite",
+                    n + 1
+                )));
             }
             values.push(v);
         }
@@ -287,12 +301,22 @@ mod tests {
     #[test]
     fn colour_jpeg_is_visible_and_sixteen_bit_png_is_thermal() {
         let rgb = RgbImage::from_pixel(64, 48, image::Rgb([200, 120, 40]));
-        let f = decode(&encode(rgb.into(), ImageFormat::Jpeg), Radiometry::default()).unwrap();
+        let f = decode(
+            &encode(rgb.into(), ImageFormat::Jpeg),
+            Radiometry::default(),
+        )
+        .unwrap();
         assert_eq!((f.kind(), f.size()), ("visible", (64, 48)));
-        let g = image::ImageBuffer::<image::Luma<u16>, _>::from_pixel(40, 30, image::Luma([29_315]));
-        let f = decode(&encode(DynamicImage::ImageLuma16(g), ImageFormat::Png), Radiometry::default())
-            .unwrap();
-        let Frame::Thermal(t) = f else { panic!("thermal") };
+        let g =
+            image::ImageBuffer::<image::Luma<u16>, _>::from_pixel(40, 30, image::Luma([29_315]));
+        let f = decode(
+            &encode(DynamicImage::ImageLuma16(g), ImageFormat::Png),
+            Radiometry::default(),
+        )
+        .unwrap();
+        let Frame::Thermal(t) = f else {
+            panic!("thermal")
+        };
         assert!((t.at(3, 3) - 293.15).abs() < 1e-3);
     }
 
@@ -308,8 +332,14 @@ mod tests {
         assert_eq!(cut.as_ref().map(|e| e.kind()), Some("corrupt"), "{cut:?}");
         assert!(decode(&jpeg, Radiometry::default()).is_ok());
         let tiny = encode(RgbImage::new(8, 8).into(), ImageFormat::Png);
-        assert_eq!(decode(&tiny, Radiometry::default()).err().map(|e| e.kind()), Some("bad_size"));
-        assert_eq!(decode(b"", Radiometry::default()).unwrap_err().kind(), "empty");
+        assert_eq!(
+            decode(&tiny, Radiometry::default()).err().map(|e| e.kind()),
+            Some("bad_size")
+        );
+        assert_eq!(
+            decode(b"", Radiometry::default()).unwrap_err().kind(),
+            "empty"
+        );
     }
 
     #[test]
@@ -317,7 +347,13 @@ mod tests {
         let mut text = String::new();
         for y in 0..20 {
             let row: Vec<String> = (0..20)
-                .map(|x| if x == 5 && y == 5 { "95.5".into() } else { "21.0".into() })
+                .map(|x| {
+                    if x == 5 && y == 5 {
+                        "95.5".into()
+                    } else {
+                        "21.0".into()
+                    }
+                })
                 .collect();
             text.push_str(&row.join(","));
             text.push('\n');
@@ -327,6 +363,11 @@ mod tests {
         };
         assert!((t.at(5, 5) - 368.65).abs() < 1e-3 && (t.at(0, 0) - 294.15).abs() < 1e-3);
         let ragged = "1,2,3\n4,5\n";
-        assert_eq!(decode(ragged.as_bytes(), Radiometry::default()).unwrap_err().kind(), "matrix");
+        assert_eq!(
+            decode(ragged.as_bytes(), Radiometry::default())
+                .unwrap_err()
+                .kind(),
+            "matrix"
+        );
     }
 }

@@ -47,7 +47,11 @@ impl LocatedFire {
     /// The evidence's identity: the frames (by hash) that located it. Landing the same fire
     /// twice, from a re-sent file or a restart, adds nothing.
     pub fn key(&self) -> String {
-        let mut shas: Vec<&str> = self.observations.iter().map(|o| o.frame_sha256.as_str()).collect();
+        let mut shas: Vec<&str> = self
+            .observations
+            .iter()
+            .map(|o| o.frame_sha256.as_str())
+            .collect();
         shas.sort_unstable();
         shas.dedup();
         let mut h = Sha256::new();
@@ -59,7 +63,11 @@ impl LocatedFire {
     }
 
     pub fn cameras(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self.observations.iter().map(|o| o.camera.id.clone()).collect();
+        let mut ids: Vec<String> = self
+            .observations
+            .iter()
+            .map(|o| o.camera.id.clone())
+            .collect();
         ids.sort();
         ids.dedup();
         ids
@@ -161,19 +169,23 @@ impl Fusion {
     /// Takes a new observation (received at `now`) and returns what it located.
     pub fn push(&mut self, obs: Observation, now: DateTime<Utc>) -> FusionOutput {
         let window = Duration::milliseconds((self.config.window_secs * 1000.0) as i64);
-        self.pending.retain(|p| (now - p.received) <= window && (obs.at - p.obs.at).abs() <= window);
+        self.pending
+            .retain(|p| (now - p.received) <= window && (obs.at - p.obs.at).abs() <= window);
         let mut out = FusionOutput::default();
         // The newest usable observation of every other camera whose bearing crosses this one.
         let mut partners: Vec<usize> = Vec::new();
         for (i, p) in self.pending.iter().enumerate().rev() {
             let o = &p.obs;
             if o.camera.id == obs.camera.id
-                || partners.iter().any(|&j| self.pending[j].obs.camera.id == o.camera.id)
+                || partners
+                    .iter()
+                    .any(|&j| self.pending[j].obs.camera.id == o.camera.id)
                 || (o.at - obs.at).abs() > window
             {
                 continue;
             }
-            let (baseline, _, _) = inverse(o.camera.lon, o.camera.lat, obs.camera.lon, obs.camera.lat);
+            let (baseline, _, _) =
+                inverse(o.camera.lon, o.camera.lat, obs.camera.lon, obs.camera.lat);
             if baseline < self.config.min_baseline_m {
                 continue;
             }
@@ -198,7 +210,10 @@ impl Fusion {
                 });
             if let Ok((x, used)) = solved {
                 for &i in &partners {
-                    if used.iter().any(|u| u.frame_sha256 == self.pending[i].obs.frame_sha256) {
+                    if used
+                        .iter()
+                        .any(|u| u.frame_sha256 == self.pending[i].obs.frame_sha256)
+                    {
                         self.pending[i].used = true;
                     }
                 }
@@ -247,7 +262,10 @@ impl Fusion {
                     reason: format!(
                         "bearing {:.1}° seen by one camera only, and {}",
                         p.obs.azimuth_deg,
-                        p.obs.ground_error.as_deref().unwrap_or("no ground estimate")
+                        p.obs
+                            .ground_error
+                            .as_deref()
+                            .unwrap_or("no ground estimate")
                     ),
                 }),
             }
@@ -288,8 +306,8 @@ fn triangulated(x: Intersection, observations: Vec<Observation>) -> LocatedFire 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geometry::Pose;
     use crate::geometry::destination;
+    use crate::geometry::Pose;
     use crate::locate::{CameraSite, GroundEstimate};
     use chrono::TimeZone;
 
@@ -344,7 +362,10 @@ mod tests {
     fn two_cameras_triangulate_one_alone_waits_then_uses_its_ground_estimate() {
         let fire = (116.61, 35.14);
         let mut f = Fusion::new(FusionConfig::default());
-        assert!(f.push(obs("a", 116.52, 35.08, fire, 0), now(1)).fires.is_empty());
+        assert!(f
+            .push(obs("a", 116.52, 35.08, fire, 0), now(1))
+            .fires
+            .is_empty());
         let out = f.push(obs("b", 116.70, 35.07, fire, 20), now(21));
         assert_eq!(out.fires.len(), 1);
         let x = &out.fires[0];
@@ -352,7 +373,10 @@ mod tests {
         assert_eq!(x.cameras(), vec!["a", "b"]);
         assert!(inverse(fire.0, fire.1, x.lon, x.lat).0 < 1.0);
         let d = x.to_detection();
-        assert_eq!((d.source, d.instrument), (SourceKind::Camera, Instrument::Camera));
+        assert_eq!(
+            (d.source, d.instrument),
+            (SourceKind::Camera, Instrument::Camera)
+        );
         assert_eq!(d.satellite, "camera:a+b");
         assert!(d.search_radius_km() < 0.5, "{}", d.search_radius_km());
         // Both were used: nothing is located again by a single camera.

@@ -168,10 +168,7 @@ pub fn destination(lon_deg: f64, lat_deg: f64, azimuth_deg: f64, distance_m: f64
             * sin_alpha
             * (sigma + c * sin_s * (cos_2sm + c * cos_s * (-1.0 + 2.0 * cos_2sm * cos_2sm)));
     let lon2 = (lon_deg.to_radians() + l).to_degrees();
-    (
-        (lon2 + 540.0).rem_euclid(360.0) - 180.0,
-        lat2.to_degrees(),
-    )
+    ((lon2 + 540.0).rem_euclid(360.0) - 180.0, lat2.to_degrees())
 }
 
 /// Vincenty's inverse problem on WGS84: (distance m, initial azimuth °, final azimuth °) from
@@ -381,7 +378,10 @@ mod tests {
         for &(u, v) in &[(0.0, 0.0), (960.0, 540.0), (1919.5, 3.0), (12.0, 1079.0)] {
             let d = pixel_to_direction(u, v, 1920, 1080, &p);
             let (u2, v2) = direction_to_pixel(d, 1920, 1080, &p).unwrap();
-            assert!((u - u2).abs() < 1e-7 && (v - v2).abs() < 1e-7, "{u},{v} → {u2},{v2}");
+            assert!(
+                (u - u2).abs() < 1e-7 && (v - v2).abs() < 1e-7,
+                "{u},{v} → {u2},{v2}"
+            );
         }
         let c = pixel_to_direction(960.0, 540.0, 1920, 1080, &p);
         assert!((c.azimuth_deg - 135.0).abs() < 1e-9 && (c.elevation_deg + 2.0).abs() < 1e-9);
@@ -445,7 +445,13 @@ mod tests {
         let e = Earth::along(35.1, 0.0, DEFAULT_REFRACTION_K);
         // A 30 m ridge between 3 and 3.2 km hides the flat ground the ray would reach at 6 km.
         let el = e.elevation_to(40.0, 6_000.0, 0.0);
-        let ridge = |s: f64| Some(if (3_000.0..3_200.0).contains(&s) { 30.0 } else { 0.0 });
+        let ridge = |s: f64| {
+            Some(if (3_000.0..3_200.0).contains(&s) {
+                30.0
+            } else {
+                0.0
+            })
+        };
         let flat = |_s: f64| Some(0.0);
         let on_flat = e.terrain_range(40.0, el, 20_000.0, 25.0, &flat).unwrap();
         assert!((on_flat - 6_000.0).abs() < 0.05, "{on_flat}");

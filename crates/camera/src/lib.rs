@@ -42,7 +42,7 @@ pub use watch::{CameraWatch, Detectors, FrameDetector, FrameResult, Method, Watc
 
 use burnwatch_core::Config;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +91,6 @@ pub struct Station {
     pub detectors: Detectors,
     pub geolocator: Geolocator,
     pub fusion: burnwatch_core::daemon_config::FusionConfig,
-    models: HashMap<String, Arc<OnnxDetector>>,
     watches: HashMap<String, Arc<FrameDetector>>,
 }
 
@@ -105,7 +104,7 @@ impl Station {
             thermal: Arc::new(ThermalProfile::load(&dir, &f.thermal_profile)?),
             colour: Arc::new(ColourProfile::load(&dir, &f.colour_profile)?),
         };
-        let mut models = HashMap::new();
+        let mut models: HashMap<String, Arc<OnnxDetector>> = HashMap::new();
         for c in &config.cameras {
             if let Some(name) = &c.model {
                 if !models.contains_key(name) {
@@ -133,7 +132,6 @@ impl Station {
                 dem,
             },
             fusion: f.fusion.clone(),
-            models,
             watches,
         })
     }
@@ -143,15 +141,16 @@ impl Station {
         let d = self.watches.get(camera_id)?;
         Some(CameraWatch::new(d.clone(), self.geolocator.clone()))
     }
-
-    pub fn model(&self, name: &str) -> Option<&Arc<OnnxDetector>> {
-        self.models.get(name)
-    }
 }
 
 /// The area every camera can see: positions ± their range.
 fn cameras_bbox(config: &Config) -> [f64; 4] {
-    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
     for c in &config.cameras {
         let (dlon, dlat) = burnwatch_core::geodesy::km_to_degrees(c.max_range_km * 1.05, c.lat);
         b[0] = b[0].min(c.lon - dlon);
@@ -160,23 +159,4 @@ fn cameras_bbox(config: &Config) -> [f64; 4] {
         b[3] = b[3].max(c.lat + dlat);
     }
     b
-}
-
-/// Reads a kept frame and its sidecar (`<stem>.json` beside `<stem>.<ext>`, as the daemon's
-/// snapshot source writes them): bytes, capture time, pose, SHA-256.
-pub fn read_kept_frame(frame: &Path) -> Result<(Vec<u8>, KeptFrameMeta), std::io::Error> {
-    let bytes = std::fs::read(frame)?;
-    let text = std::fs::read_to_string(frame.with_extension("json"))?;
-    let meta: KeptFrameMeta = serde_json::from_str(&text)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-    Ok((bytes, meta))
-}
-
-/// The parts of a frame sidecar the detector needs.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub struct KeptFrameMeta {
-    pub camera_id: String,
-    pub captured_at: chrono::DateTime<chrono::Utc>,
-    pub pose: Pose,
-    pub sha256: String,
 }

@@ -133,10 +133,11 @@ impl Geolocator {
         };
         let sigma_az = (site.pan_sigma_deg.powi(2) + bw * bw / 12.0).sqrt();
         let sigma_el = (site.tilt_sigma_deg.powi(2) + bh * bh / 12.0).sqrt();
-        let (ground, ground_error) = match self.ground(site, dir.azimuth_deg, dir.elevation_deg, sigma_az, sigma_el) {
-            Ok(g) => (Some(g), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
+        let (ground, ground_error) =
+            match self.ground(site, dir.azimuth_deg, dir.elevation_deg, sigma_az, sigma_el) {
+                Ok(g) => (Some(g), None),
+                Err(e) => (None, Some(e.to_string())),
+            };
         Observation {
             camera: site.clone(),
             at,
@@ -167,7 +168,10 @@ impl Geolocator {
         let nominal = self.range(site, az, el)?;
         // Steeper is nearer; a shallower ray may miss the ground within range: then the far
         // end is the range limit.
-        let near = self.range(site, az, el - 2.0 * sigma_el).unwrap_or(nominal).min(nominal);
+        let near = self
+            .range(site, az, el - 2.0 * sigma_el)
+            .unwrap_or(nominal)
+            .min(nominal);
         let far = match self.range(site, az, el + 2.0 * sigma_el) {
             Ok(f) => f.max(nominal),
             Err(_) => site.max_range_m,
@@ -210,7 +214,11 @@ mod tests {
         let (sl, cl) = lat.to_radians().sin_cos();
         let (so, co) = lon.to_radians().sin_cos();
         let n = WGS84_A / (1.0 - e2 * sl * sl).sqrt();
-        [(n + h) * cl * co, (n + h) * cl * so, (n * (1.0 - e2) + h) * sl]
+        [
+            (n + h) * cl * co,
+            (n + h) * cl * so,
+            (n * (1.0 - e2) + h) * sl,
+        ]
     }
 
     /// Azimuth and elevation of the straight line from (lon, lat, h) to a target, in the local
@@ -245,11 +253,19 @@ mod tests {
             hfov_deg: 54.0,
             vfov_deg: 31.0,
         };
-        for &(az, dist) in &[(120.0, 1_500.0), (100.0, 4_000.0), (141.0, 9_000.0), (125.0, 16_000.0)] {
+        for &(az, dist) in &[
+            (120.0, 1_500.0),
+            (100.0, 4_000.0),
+            (141.0, 9_000.0),
+            (125.0, 16_000.0),
+        ] {
             let truth = destination(s.lon, s.lat, az, dist);
             let dir = look(s.lon, s.lat, s.height_m, ecef(truth.0, truth.1, 0.0));
             let (u, v) = direction_to_pixel(dir, 1920, 1080, &pose).unwrap();
-            assert!((0.0..1920.0).contains(&u) && (0.0..1080.0).contains(&v), "{u},{v}");
+            assert!(
+                (0.0..1920.0).contains(&u) && (0.0..1080.0).contains(&v),
+                "{u},{v}"
+            );
             let back = pixel_to_direction(u, v, 1920, 1080, &pose);
             let range = geo.range(&s, back.azimuth_deg, back.elevation_deg).unwrap();
             let found = destination(s.lon, s.lat, back.azimuth_deg, range);
@@ -288,7 +304,11 @@ mod tests {
         let (d, _, _) = inverse(s.lon, s.lat, g.lon, g.lat);
         assert!((d - 0.5 * (g.near_m + g.far_m)).abs() < 0.01);
         // A box above the horizon gives a bearing only.
-        let sky = FrameBox { y0: 100.0, y1: 120.0, ..b };
+        let sky = FrameBox {
+            y0: 100.0,
+            y1: 120.0,
+            ..b
+        };
         let o = geo.observe(&s, Utc::now(), "ab", pose, (1920, 1080), &sky);
         assert!(o.ground.is_none() && o.ground_error.unwrap().contains("horizon"));
     }
@@ -307,7 +327,11 @@ mod tests {
             .map(|i| {
                 let lon = gt[0] + ((i % cols) as f64 + 0.5) * gt[1];
                 let (d, _, _) = inverse(s.lon, s.lat, lon, s.lat);
-                if lon > s.lon && (2_000.0..3_000.0).contains(&d) { 100.0 } else { 40.0 }
+                if lon > s.lon && (2_000.0..3_000.0).contains(&d) {
+                    100.0
+                } else {
+                    40.0
+                }
             })
             .collect();
         let dem = Geolocator {

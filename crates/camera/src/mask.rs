@@ -44,7 +44,10 @@ impl Masks {
             let shape = match (&m.rect, &m.polygon) {
                 (Some(r), None) => {
                     if !(r[0] < r[2] && r[1] < r[3]) || r.iter().any(|v| !v.is_finite()) {
-                        return Err(bad(i, "rect must be [x0, y0, x1, y1] with x0 < x1, y0 < y1"));
+                        return Err(bad(
+                            i,
+                            "rect must be [x0, y0, x1, y1] with x0 < x1, y0 < y1",
+                        ));
                     }
                     Shape::Rect(*r)
                 }
@@ -132,7 +135,11 @@ fn inside(poly: &[[f64; 2]], x: f64, y: f64) -> bool {
 mod tests {
     use super::*;
 
-    fn mask(rect: Option<[f64; 4]>, polygon: Option<Vec<[f64; 2]>>, pose: Option<(f64, f64)>) -> CameraMask {
+    fn mask(
+        rect: Option<[f64; 4]>,
+        polygon: Option<Vec<[f64; 2]>>,
+        pose: Option<(f64, f64)>,
+    ) -> CameraMask {
         CameraMask {
             rect,
             polygon,
@@ -148,7 +155,11 @@ mod tests {
             "t",
             &[
                 mask(Some([10.0, 10.0, 20.0, 20.0]), None, None),
-                mask(None, Some(vec![[100.0, 0.0], [200.0, 0.0], [150.0, 100.0]]), Some((90.0, -2.0))),
+                mask(
+                    None,
+                    Some(vec![[100.0, 0.0], [200.0, 0.0], [150.0, 100.0]]),
+                    Some((90.0, -2.0)),
+                ),
             ],
         )
         .unwrap();

@@ -43,7 +43,7 @@ impl ModelDescription {
             path: path.clone(),
             reason,
         };
-        if d.input_size == 0 || d.input_size % 32 != 0 {
+        if d.input_size == 0 || !d.input_size.is_multiple_of(32) {
             return Err(bad(format!(
                 "input_size {} is not a positive multiple of 32",
                 d.input_size
@@ -136,7 +136,8 @@ pub fn decode_output(
     for j in 0..n {
         for &(i, class, threshold) in &classes {
             let score = out[(4 + i) * n + j];
-            if !(score >= threshold) {
+            // NaN scores fail this too.
+            if score.partial_cmp(&threshold) == Some(std::cmp::Ordering::Less) || score.is_nan() {
                 continue;
             }
             let (cx, cy, bw, bh) = (out[j], out[n + j], out[2 * n + j], out[3 * n + j]);
@@ -242,9 +243,9 @@ impl OnnxDetector {
                 return Err(CameraError::Model {
                     path: d.path.clone(),
                     reason: format!(
-                        "output shape {shape:?} is not 1×{want}×N (cx, cy, w, h and {} class scores)",
-                        d.classes.len()
-                    ),
+                    "output shape {shape:?} is not 1×{want}×N (cx, cy, w, h and {} class scores)",
+                    d.classes.len()
+                ),
                 })
             }
         };

@@ -74,6 +74,8 @@ pub struct ColourProfile {
     /// `min_cell_hits` of its pixels pass.
     pub cell: usize,
     pub min_cell_hits: usize,
+    /// Rows tested: every `row_step`-th (1 = all); cell hits count tested pixels.
+    pub row_step: usize,
     /// A region needs at least this many passing pixels (fire) and this fraction of the frame
     /// (smoke, which is large or nothing).
     pub min_fire_pixels: usize,
@@ -123,12 +125,18 @@ impl ConfirmParams {
 /// The shipped profiles, compiled in from `models/camera/` so that a deployment without a models
 /// folder still detects; a file of the same name in the models folder takes precedence.
 const BUILTIN: [(&str, &str); 2] = [
-    ("thermal", include_str!("../../../models/camera/thermal.toml")),
+    (
+        "thermal",
+        include_str!("../../../models/camera/thermal.toml"),
+    ),
     ("colour", include_str!("../../../models/camera/colour.toml")),
 ];
 
 /// Reads `dir/<name>.toml`, or the shipped profile of that name when the file is absent.
-fn load_or_builtin<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> Result<(T, PathBuf), CameraError> {
+fn load_or_builtin<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    name: &str,
+) -> Result<(T, PathBuf), CameraError> {
     let path = profile_path(dir, name);
     if !path.exists() {
         if let Some((_, text)) = BUILTIN.iter().find(|(n, _)| *n == name) {
@@ -182,7 +190,8 @@ mod tests {
         assert_eq!(t.name, "thermal");
         let c = ColourProfile::load(dir.path(), "colour").unwrap();
         assert_eq!(c.cell, 4);
-        let text = include_str!("../../../models/camera/colour.toml").replace("cell = 4 ", "cell = 8 ");
+        let text =
+            include_str!("../../../models/camera/colour.toml").replace("cell = 4 ", "cell = 8 ");
         std::fs::write(dir.path().join("colour.toml"), text).unwrap();
         assert_eq!(ColourProfile::load(dir.path(), "colour").unwrap().cell, 8);
         let e = ThermalProfile::load(dir.path(), "thermal-night").unwrap_err();

@@ -134,12 +134,19 @@ pub fn render_visible(world: &SimWorld, cam: &SimCamera, seed: u64) -> RgbImage 
         // Flames flicker: width and height vary from frame to frame.
         let w = (p.width_px * rng.random_range(0.85..1.15)).max(2.0);
         let h = (p.height_px * rng.random_range(0.7..1.3)).max(2.0);
-        let (x0, x1) = ((p.u - w / 2.0).floor() as i64, (p.u + w / 2.0).ceil() as i64);
+        let (x0, x1) = (
+            (p.u - w / 2.0).floor() as i64,
+            (p.u + w / 2.0).ceil() as i64,
+        );
         let (y0, y1) = ((p.v - h).floor() as i64, p.v.ceil() as i64);
         for y in y0.max(0)..y1.min(cam.height as i64) {
             for x in x0.max(0)..x1.min(cam.width as i64) {
                 let g = rng.random_range(120..200u8);
-                img.put_pixel(x as u32, y as u32, image::Rgb([rng.random_range(235..=255), g, rng.random_range(20..70)]));
+                img.put_pixel(
+                    x as u32,
+                    y as u32,
+                    image::Rgb([rng.random_range(235..=255), g, rng.random_range(20..70)]),
+                );
             }
         }
     }
@@ -151,14 +158,16 @@ pub fn render_visible(world: &SimWorld, cam: &SimCamera, seed: u64) -> RgbImage 
 pub fn render_thermal(world: &SimWorld, cam: &SimCamera, seed: u64) -> Vec<f32> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let horizon = horizon_row(cam, world.refraction_k);
+    // Sensor noise (NETD ~50 mK) makes every frame differ, as a real camera's do.
     let mut t: Vec<f32> = (0..cam.width * cam.height)
         .map(|i| {
             let (x, y) = (i % cam.width, i / cam.width);
+            let netd = rng.random_range(-0.05f32..0.05);
             if (y as f64) < horizon {
-                250.0 + 0.05 * y as f32
+                250.0 + 0.05 * y as f32 + netd
             } else {
                 let n = ((x.wrapping_mul(73) ^ y.wrapping_mul(151)) % 7) as f32 * 0.15;
-                world.ground_k as f32 + 0.01 * y as f32 + n
+                world.ground_k as f32 + 0.01 * y as f32 + n + netd
             }
         })
         .collect();
@@ -174,7 +183,10 @@ pub fn render_thermal(world: &SimWorld, cam: &SimCamera, seed: u64) -> Vec<f32> 
             / (footprint * footprint))
             .clamp(0.0, 1.0)
             * rng.random_range(0.8..1.2);
-        let (x0, x1) = ((p.u - cols / 2.0).floor() as i64, (p.u + cols / 2.0).ceil() as i64);
+        let (x0, x1) = (
+            (p.u - cols / 2.0).floor() as i64,
+            (p.u + cols / 2.0).ceil() as i64,
+        );
         let y = p.v.floor() as i64 - 1;
         for x in x0.max(0)..x1.min(cam.width as i64) {
             if y < 0 || y >= cam.height as i64 {
@@ -198,9 +210,11 @@ pub fn render_frame(world: &SimWorld, cam: &SimCamera, seed: u64) -> Vec<u8> {
             .iter()
             .map(|&k| (k as f64 * 100.0).round().clamp(0.0, 65_535.0) as u16)
             .collect();
-        let img = image::ImageBuffer::<image::Luma<u16>, _>::from_raw(cam.width, cam.height, counts)
-            .expect("sized buffer");
-        img.write_to(&mut out, ImageFormat::Png).expect("PNG in memory");
+        let img =
+            image::ImageBuffer::<image::Luma<u16>, _>::from_raw(cam.width, cam.height, counts)
+                .expect("sized buffer");
+        img.write_to(&mut out, ImageFormat::Png)
+            .expect("PNG in memory");
     } else {
         render_visible(world, cam, seed)
             .write_to(&mut out, ImageFormat::Jpeg)
@@ -252,31 +266,53 @@ pub struct SimServer {
 impl SimServer {
     /// Snapshot URL of camera `id`.
     pub fn snapshot_url(&self, id: &str) -> String {
-        format!("http://127.0.0.1:{}/ISAPI/Streaming/channels/{id}/picture", self.port)
+        format!(
+            "http://127.0.0.1:{}/ISAPI/Streaming/channels/{id}/picture",
+            self.port
+        )
     }
 
     /// Live-pose URL of camera `id` (JSON `{pan_deg, tilt_deg, hfov_deg, vfov_deg}`).
     pub fn pose_url(&self, id: &str) -> String {
-        format!("http://127.0.0.1:{}/ISAPI/PTZCtrl/channels/{id}/pose", self.port)
+        format!(
+            "http://127.0.0.1:{}/ISAPI/PTZCtrl/channels/{id}/pose",
+            self.port
+        )
     }
 
     pub fn set_fault(&self, id: &str, fault: Fault) {
-        self.state.faults.lock().expect("faults").insert(id.to_owned(), fault);
+        self.state
+            .faults
+            .lock()
+            .expect("faults")
+            .insert(id.to_owned(), fault);
     }
 
     /// Authenticated frames served to camera `id` so far.
     pub fn served(&self, id: &str) -> u64 {
-        self.state.served.lock().expect("served").get(id).copied().unwrap_or(0)
+        self.state
+            .served
+            .lock()
+            .expect("served")
+            .get(id)
+            .copied()
+            .unwrap_or(0)
     }
 }
 
 fn md5_hex(s: &str) -> String {
-    Md5::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// RFC 2617 digest check with qop=auth.
 fn digest_ok(headers: &HeaderMap, c: &Credentials) -> bool {
-    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     let Some(params) = value.strip_prefix("Digest ") else {
@@ -290,7 +326,13 @@ fn digest_ok(headers: &HeaderMap, c: &Credentials) -> bool {
     let f = |k: &str| fields.get(k).cloned().unwrap_or_default();
     let ha1 = md5_hex(&format!("{}:{REALM}:{}", c.username, c.password));
     let ha2 = md5_hex(&format!("GET:{}", f("uri")));
-    let expected = md5_hex(&format!("{ha1}:{}:{}:{}:{}:{ha2}", f("nonce"), f("nc"), f("cnonce"), f("qop")));
+    let expected = md5_hex(&format!(
+        "{ha1}:{}:{}:{}:{}:{ha2}",
+        f("nonce"),
+        f("nc"),
+        f("cnonce"),
+        f("qop")
+    ));
     f("username") == c.username && f("nonce") == NONCE && f("response") == expected
 }
 
@@ -318,8 +360,18 @@ async fn picture(
         return (StatusCode::NOT_FOUND, "no such channel").into_response();
     };
     let n = s.requests.fetch_add(1, Ordering::SeqCst);
-    *s.served.lock().expect("served").entry(id.clone()).or_default() += 1;
-    let fault = s.faults.lock().expect("faults").get(&id).copied().unwrap_or(Fault::None);
+    *s.served
+        .lock()
+        .expect("served")
+        .entry(id.clone())
+        .or_default() += 1;
+    let fault = s
+        .faults
+        .lock()
+        .expect("faults")
+        .get(&id)
+        .copied()
+        .unwrap_or(Fault::None);
     let world = s.world.clone();
     let thermal = cam.thermal;
     let seed = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -328,7 +380,14 @@ async fn picture(
         Fault::None => render_frame(&world, &cam, seed),
         Fault::Html => b"<!DOCTYPE html><html><body>Please log in</body></html>".to_vec(),
         Fault::Truncated => {
-            let full = render_frame(&world, &SimCamera { thermal: false, ..cam }, seed);
+            let full = render_frame(
+                &world,
+                &SimCamera {
+                    thermal: false,
+                    ..cam
+                },
+                seed,
+            );
             full[..full.len() / 3].to_vec()
         }
         Fault::Garbage => {
@@ -355,7 +414,11 @@ async fn picture(
     ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
 }
 
-async fn pose(State(s): State<Arc<ServerState>>, UrlPath(id): UrlPath<String>, headers: HeaderMap) -> Response {
+async fn pose(
+    State(s): State<Arc<ServerState>>,
+    UrlPath(id): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
     if !digest_ok(&headers, &s.credentials) {
         return challenge();
     }
@@ -388,8 +451,14 @@ pub fn serve(
         served: Mutex::new(HashMap::new()),
     });
     let app = axum::Router::new()
-        .route("/ISAPI/Streaming/channels/{id}/picture", axum::routing::get(picture))
-        .route("/ISAPI/PTZCtrl/channels/{id}/pose", axum::routing::get(pose))
+        .route(
+            "/ISAPI/Streaming/channels/{id}/picture",
+            axum::routing::get(picture),
+        )
+        .route(
+            "/ISAPI/PTZCtrl/channels/{id}/pose",
+            axum::routing::get(pose),
+        )
         .with_state(state.clone());
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -439,17 +508,76 @@ mod tests {
         let cam = camera(false);
         let p = project(&cam, &world().fires[0], 0.13).expect("in view");
         assert!(p.distance_m > 3_000.0 && p.width_px > 3.0, "{p:?}");
-        let Frame::Visible(img) = decode(&render_frame(&world(), &cam, 1), Radiometry::default()).unwrap() else {
+        let Frame::Visible(img) =
+            decode(&render_frame(&world(), &cam, 1), Radiometry::default()).unwrap()
+        else {
             panic!("visible")
         };
         let px = img.get_pixel(p.u as u32, (p.v - 1.0) as u32);
         assert!(px[0] > 200 && px[2] < 120, "{px:?}");
         let cam = camera(true);
-        let Frame::Thermal(t) = decode(&render_frame(&world(), &cam, 1), Radiometry::default()).unwrap() else {
+        let Frame::Thermal(t) =
+            decode(&render_frame(&world(), &cam, 1), Radiometry::default()).unwrap()
+        else {
             panic!("thermal")
         };
         let hot = t.at(p.u as u32, p.v as u32 - 1);
         assert!(hot > 310.0, "{hot}");
         assert!(t.at(5, 470) < 300.0);
+    }
+}
+
+#[cfg(test)]
+mod thermal_chain {
+    use super::*;
+    use crate::frame::{decode, Frame, Radiometry};
+    use crate::geometry::{destination, inverse};
+    use crate::mask::ActiveMasks;
+
+    #[test]
+    fn a_thermal_camera_four_km_away_finds_a_straw_fire() {
+        let fire = (116.58, 35.15);
+        let pos = destination(fire.0, fire.1, 135.0, 4_200.0);
+        let az = inverse(pos.0, pos.1, fire.0, fire.1).1;
+        let cam = SimCamera {
+            id: "b".into(),
+            lon: pos.0,
+            lat: pos.1,
+            height_m: 40.0,
+            pose: Pose {
+                pan_deg: az - 6.0,
+                tilt_deg: -1.0,
+                hfov_deg: 50.0,
+                vfov_deg: 30.0,
+            },
+            width: 640,
+            height: 512,
+            thermal: true,
+        };
+        let w = SimWorld {
+            fires: vec![SimFire {
+                lon: fire.0,
+                lat: fire.1,
+                width_m: 30.0,
+                flame_height_m: 6.0,
+                temp_k: 900.0,
+            }],
+            refraction_k: 0.13,
+            ground_k: 295.0,
+        };
+        let p = project(&cam, &w.fires[0], 0.13).expect("in view");
+        let Frame::Thermal(t) = decode(&render_frame(&w, &cam, 3), Radiometry::default()).unwrap()
+        else {
+            panic!()
+        };
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/camera");
+        let prof = crate::profile::ThermalProfile::load(&dir, "thermal").unwrap();
+        let boxes = crate::thermal::detect(&t, &prof, ActiveMasks::none());
+        assert_eq!(
+            boxes.len(),
+            1,
+            "{p:?} {boxes:?} at {}",
+            t.at(p.u as u32, p.v as u32 - 1)
+        );
     }
 }

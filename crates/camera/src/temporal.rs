@@ -98,7 +98,11 @@ impl Tracker {
                 continue;
             }
             // Two boxes of this frame may match one earlier box: confirm each object once.
-            if update.confirmed.iter().any(|c: &FrameBox| c.matches(b, p.iou)) {
+            if update
+                .confirmed
+                .iter()
+                .any(|c: &FrameBox| c.matches(b, p.iou))
+            {
                 continue;
             }
             let confirmed = FrameBox { score: mean, ..*b };
@@ -159,11 +163,20 @@ mod tests {
     fn one_glint_raises_nothing_a_persisting_fire_is_confirmed_once() {
         let mut tr = Tracker::new(params());
         // A glint in one frame, then nothing.
-        assert!(tr.update(POSE, t(0), vec![fire(300.0, 0.9)]).confirmed.is_empty());
+        assert!(tr
+            .update(POSE, t(0), vec![fire(300.0, 0.9)])
+            .confirmed
+            .is_empty());
         assert!(tr.update(POSE, t(30), vec![]).confirmed.is_empty());
         // A fire that flickers: seen in frames 3, 4, 6 → confirmed at the third sighting of six.
-        assert!(tr.update(POSE, t(60), vec![fire(100.0, 0.7)]).report.is_empty());
-        assert!(tr.update(POSE, t(90), vec![fire(102.0, 0.6)]).report.is_empty());
+        assert!(tr
+            .update(POSE, t(60), vec![fire(100.0, 0.7)])
+            .report
+            .is_empty());
+        assert!(tr
+            .update(POSE, t(90), vec![fire(102.0, 0.6)])
+            .report
+            .is_empty());
         assert!(tr.update(POSE, t(120), vec![]).report.is_empty());
         let u = tr.update(POSE, t(150), vec![fire(101.0, 0.8)]);
         assert_eq!(u.report.len(), 1);
@@ -173,7 +186,10 @@ mod tests {
         assert_eq!((u.confirmed.len(), u.report.len()), (1, 0));
         // Another pose has its own history.
         let other = PoseKey(900, -20, 540);
-        assert!(tr.update(other, t(200), vec![fire(101.0, 0.9)]).confirmed.is_empty());
+        assert!(tr
+            .update(other, t(200), vec![fire(101.0, 0.9)])
+            .confirmed
+            .is_empty());
     }
 
     #[test]

@@ -97,7 +97,11 @@ pub fn hot_pixels(frame: &ThermalFrame, p: &ThermalProfile, masks: ActiveMasks) 
                 temp_k: v,
                 background: bg,
                 absolute,
-                confidence: if absolute { confidence.max(ct) } else { confidence },
+                confidence: if absolute {
+                    confidence.max(ct)
+                } else {
+                    confidence
+                },
             });
         }
     }
@@ -214,7 +218,8 @@ mod tests {
 
     /// A fire of `fire_k` filling `fraction` of one pixel, mixed in radiance at 10 µm.
     fn mixed(bg: f32, fire_k: f64, fraction: f64) -> f32 {
-        let l = fraction * planck_radiance(10.0, fire_k) + (1.0 - fraction) * planck_radiance(10.0, bg as f64);
+        let l = fraction * planck_radiance(10.0, fire_k)
+            + (1.0 - fraction) * planck_radiance(10.0, bg as f64);
         inverse_planck(10.0, l) as f32
     }
 
@@ -251,7 +256,10 @@ mod tests {
         }
         let boxes = detect(&f, &profile(), ActiveMasks::none());
         assert_eq!(boxes.len(), 1, "{boxes:?}");
-        assert_eq!((boxes[0].x0, boxes[0].x1, boxes[0].y0, boxes[0].y1), (100.0, 120.0, 50.0, 65.0));
+        assert_eq!(
+            (boxes[0].x0, boxes[0].x1, boxes[0].y0, boxes[0].y1),
+            (100.0, 120.0, 50.0, 65.0)
+        );
         assert_eq!(boxes[0].max_temp_k, Some(700.0));
         assert!(boxes[0].score >= 0.99);
     }

@@ -77,7 +77,10 @@ fn solve2(a: f64, b: f64, c: f64, r: [f64; 2]) -> Option<[f64; 2]> {
 /// How far (in σ) a bearing may miss the solution before it is taken for another fire.
 const CONSISTENCY_SIGMAS: f64 = 5.0;
 
-pub fn triangulate(bearings: &[Bearing], min_angle_deg: f64) -> Result<Intersection, TriangulationError> {
+pub fn triangulate(
+    bearings: &[Bearing],
+    min_angle_deg: f64,
+) -> Result<Intersection, TriangulationError> {
     if bearings.len() < 2 {
         return Err(TriangulationError::TooFew(bearings.len()));
     }
@@ -101,7 +104,10 @@ pub fn triangulate(bearings: &[Bearing], min_angle_deg: f64) -> Result<Intersect
         let mut best: f64 = 0.0;
         for i in 0..bearings.len() {
             for j in i + 1..bearings.len() {
-                best = best.max(crossing_angle(bearings[i].azimuth_deg, bearings[j].azimuth_deg));
+                best = best.max(crossing_angle(
+                    bearings[i].azimuth_deg,
+                    bearings[j].azimuth_deg,
+                ));
             }
         }
         best
@@ -131,7 +137,10 @@ pub fn triangulate(bearings: &[Bearing], min_angle_deg: f64) -> Result<Intersect
     // Gauss–Newton on the geodesic azimuths, in metres east/north of the current point.
     let mut cov = [0.0; 3];
     for _ in 0..20 {
-        let (e1, n1) = (destination(lon, lat, 90.0, 1.0), destination(lon, lat, 0.0, 1.0));
+        let (e1, n1) = (
+            destination(lon, lat, 90.0, 1.0),
+            destination(lon, lat, 0.0, 1.0),
+        );
         let (mut a, mut b, mut c, mut g0, mut g1) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for bg in bearings {
             let az = inverse(bg.lon, bg.lat, lon, lat).1;
@@ -248,9 +257,15 @@ mod tests {
             let mut sq = 0.0;
             let trials = 200;
             for _ in 0..trials {
-                let (d1, d2) = (rng.random_range(-sigma..sigma), rng.random_range(-sigma..sigma));
-                let x = triangulate(&[bearing_to(cam_a, fire, d1), bearing_to(cam_b, fire, d2)], 3.0)
-                    .unwrap();
+                let (d1, d2) = (
+                    rng.random_range(-sigma..sigma),
+                    rng.random_range(-sigma..sigma),
+                );
+                let x = triangulate(
+                    &[bearing_to(cam_a, fire, d1), bearing_to(cam_b, fire, d2)],
+                    3.0,
+                )
+                .unwrap();
                 let (err, _, _) = inverse(fire.0, fire.1, x.lon, x.lat);
                 // X lies on each noisy bearing, r'ᵢ from camera i, so it is r'ᵢ·sin|δᵢ| from the
                 // true bearing; two lines crossing at γ bound it to (d₁ + d₂)/sin γ.
@@ -266,9 +281,16 @@ mod tests {
             let scale = r * sigma.to_radians() / gamma.sin();
             assert!(rms <= scale, "rms {rms} > r·σ/sin γ = {scale}");
             // The reported uncertainty is of that order too.
-            let x = triangulate(&[bearing_to(cam_a, fire, 0.0), bearing_to(cam_b, fire, 0.0)], 3.0)
-                .unwrap();
-            assert!(x.sigma_major_m <= 1.5 * scale && x.sigma_major_m >= 0.3 * scale, "{} vs {scale}", x.sigma_major_m);
+            let x = triangulate(
+                &[bearing_to(cam_a, fire, 0.0), bearing_to(cam_b, fire, 0.0)],
+                3.0,
+            )
+            .unwrap();
+            assert!(
+                x.sigma_major_m <= 1.5 * scale && x.sigma_major_m >= 0.3 * scale,
+                "{} vs {scale}",
+                x.sigma_major_m
+            );
         }
     }
 
@@ -281,18 +303,41 @@ mod tests {
             sigma_deg: 0.3,
             max_range_m: 30_000.0,
         };
-        let b = Bearing { lon: 116.6, azimuth_deg: 1.0, ..a };
-        assert!(matches!(triangulate(&[a, b], 3.0), Err(TriangulationError::Shallow { .. })));
+        let b = Bearing {
+            lon: 116.6,
+            azimuth_deg: 1.0,
+            ..a
+        };
+        assert!(matches!(
+            triangulate(&[a, b], 3.0),
+            Err(TriangulationError::Shallow { .. })
+        ));
         // Looking away from each other: the lines cross behind both.
-        let b = Bearing { lon: 116.6, azimuth_deg: 45.0, ..a };
-        let a2 = Bearing { azimuth_deg: 315.0, ..a };
-        assert!(matches!(triangulate(&[a2, b], 3.0), Err(TriangulationError::Behind(_))));
-        assert!(matches!(triangulate(&[a], 3.0), Err(TriangulationError::TooFew(1))));
+        let b = Bearing {
+            lon: 116.6,
+            azimuth_deg: 45.0,
+            ..a
+        };
+        let a2 = Bearing {
+            azimuth_deg: 315.0,
+            ..a
+        };
+        assert!(matches!(
+            triangulate(&[a2, b], 3.0),
+            Err(TriangulationError::Behind(_))
+        ));
+        assert!(matches!(
+            triangulate(&[a], 3.0),
+            Err(TriangulationError::TooFew(1))
+        ));
         // A third camera looking at something else.
         let fire = (116.55, 35.2);
         let c = bearing_to((116.45, 35.15), fire, 0.0);
         let d = bearing_to((116.65, 35.15), fire, 0.0);
         let e = bearing_to((116.55, 35.30), (116.7, 35.25), 0.0);
-        assert!(matches!(triangulate(&[c, d, e], 3.0), Err(TriangulationError::Inconsistent { .. })));
+        assert!(matches!(
+            triangulate(&[c, d, e], 3.0),
+            Err(TriangulationError::Inconsistent { .. })
+        ));
     }
 }

@@ -4,13 +4,13 @@
 
 use crate::boxes::FrameBox;
 use crate::frame::{decode, Frame, Radiometry};
+use crate::geometry::Pose;
 use crate::locate::{CameraSite, Geolocator, Observation};
 use crate::mask::Masks;
 use crate::model::OnnxDetector;
 use crate::profile::{ColourProfile, ConfirmParams, ThermalProfile};
 use crate::temporal::{PoseKey, Tracker};
 use crate::{colour, thermal, CameraError};
-use crate::geometry::Pose;
 use burnwatch_core::daemon_config::CameraConfig;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -81,7 +81,11 @@ impl FrameDetector {
     }
 
     /// Decodes and runs detection on one frame's bytes.
-    pub fn detect_bytes(&self, bytes: &[u8], pose: Option<Pose>) -> Result<FrameResult, CameraError> {
+    pub fn detect_bytes(
+        &self,
+        bytes: &[u8],
+        pose: Option<Pose>,
+    ) -> Result<FrameResult, CameraError> {
         let frame = decode(bytes, self.radiometry)?;
         self.detect(&frame, pose)
     }
@@ -99,18 +103,29 @@ impl FrameDetector {
         }
         let masks = self.masks.active(pose);
         let (method, boxes) = match frame {
-            Frame::Thermal(t) => (Method::Thermal, thermal::detect(t, &self.detectors.thermal, masks)),
+            Frame::Thermal(t) => (
+                Method::Thermal,
+                thermal::detect(t, &self.detectors.thermal, masks),
+            ),
             Frame::Visible(img) => match &self.model {
                 Some(m) => {
                     let boxes = m.detect(img)?;
                     // The model knows nothing of masks: drop boxes whose foot is masked.
                     let kept = boxes
                         .into_iter()
-                        .filter(|b| !masks.contains(0.5 * (b.x0 + b.x1) as f64, (b.y1 as f64 - 0.5).max(b.y0 as f64)))
+                        .filter(|b| {
+                            !masks.contains(
+                                0.5 * (b.x0 + b.x1) as f64,
+                                (b.y1 as f64 - 0.5).max(b.y0 as f64),
+                            )
+                        })
                         .collect();
                     (Method::Model, kept)
                 }
-                None => (Method::Colour, colour::detect(img, &self.detectors.colour, masks)),
+                None => (
+                    Method::Colour,
+                    colour::detect(img, &self.detectors.colour, masks),
+                ),
             },
         };
         Ok(FrameResult {
@@ -186,12 +201,109 @@ impl CameraWatch {
         let observations = update
             .report
             .iter()
-            .map(|b| self.geolocator.observe(&self.site, at, frame_sha256, pose, frame.size, b))
+            .map(|b| {
+                self.geolocator
+                    .observe(&self.site, at, frame_sha256, pose, frame.size, b)
+            })
             .collect();
         WatchOutcome {
             confirmed: update.confirmed.len(),
             frame,
             observations,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::boxes::FireClass;
+    use chrono::TimeZone;
+    use image::{ImageFormat, RgbImage};
+
+    fn camera(extra: &str) -> CameraConfig {
+        toml::from_str(&format!(
+            "id = \"t\"\nname = \"t\"\nlon = 116.5\nlat = 35.1\nheight_m = 40\nkind = \"visible\"\n\
+             snapshot_url = \"http://127.0.0.1:1/x\"\n\
+             preset = {{ pan_deg = 90.0, tilt_deg = -0.5, hfov_deg = 50.0, vfov_deg = 30.0 }}\n{extra}"
+        ))
+        .unwrap()
+    }
+
+    fn detectors() -> Detectors {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/camera");
+        Detectors {
+            thermal: Arc::new(ThermalProfile::load(&dir, "thermal").unwrap()),
+            colour: Arc::new(ColourProfile::load(&dir, "colour").unwrap()),
+        }
+    }
+
+    fn jpeg(w: u32, h: u32, flame: Option<(u32, u32)>) -> Vec<u8> {
+        let mut img = RgbImage::from_pixel(w, h, image::Rgb([70, 110, 60]));
+        if let Some((fx, fy)) = flame {
+            for y in fy..fy + 4 {
+                for x in fx..fx + 10 {
+                    img.put_pixel(x, y, image::Rgb([250, 160, 40]));
+                }
+            }
+        }
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, ImageFormat::Jpeg).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_frame_of_the_wrong_size_is_refused_not_located() {
+        let d = FrameDetector::new(camera("frame_size = [320, 240]\n"), detectors(), None).unwrap();
+        assert!(d.detect_bytes(&jpeg(320, 240, None), None).is_ok());
+        let e = d.detect_bytes(&jpeg(64, 48, None), None).unwrap_err();
+        assert_eq!(e.kind(), "frame_size");
+        assert!(e.to_string().contains("64×48"), "{e}");
+    }
+
+    #[test]
+    fn a_flame_seen_in_three_frames_becomes_one_bearing_to_report() {
+        let d = Arc::new(FrameDetector::new(camera(""), detectors(), None).unwrap());
+        let geo = Geolocator {
+            refraction_k: 0.13,
+            dem: None,
+        };
+        let mut w = CameraWatch::new(d.clone(), geo);
+        let pose = d.camera.preset.map(|p| Pose {
+            pan_deg: p.pan_deg,
+            tilt_deg: p.tilt_deg,
+            hfov_deg: p.hfov_deg,
+            vfov_deg: p.vfov_deg,
+        });
+        let t0 = Utc.with_ymd_and_hms(2025, 6, 10, 3, 0, 0).unwrap();
+        let mut reported = Vec::new();
+        for k in 0..4 {
+            let frame = d
+                .detect_bytes(&jpeg(320, 240, Some((200, 130))), pose)
+                .unwrap();
+            assert_eq!((frame.method, frame.boxes.len()), (Method::Colour, 1));
+            let at = t0 + chrono::Duration::seconds(30 * k);
+            reported.extend(
+                w.update(frame, at, pose.unwrap(), &format!("sha{k}"))
+                    .observations,
+            );
+        }
+        assert_eq!(
+            reported.len(),
+            1,
+            "confirmed at the third frame, reported once"
+        );
+        let o = &reported[0];
+        assert_eq!(
+            (o.class, o.frame_sha256.as_str()),
+            (FireClass::Fire, "sha2")
+        );
+        // The flame is right of centre: the bearing is east-south-east of the 90° pan.
+        assert!(
+            o.azimuth_deg > 90.0 && o.azimuth_deg < 115.0,
+            "{}",
+            o.azimuth_deg
+        );
+        assert!(o.ground.is_some(), "{:?}", o.ground_error);
     }
 }

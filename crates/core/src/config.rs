@@ -188,6 +188,7 @@ impl Config {
         self.frames.resolve_paths(&|p| fix(p));
         self.detect.resolve_paths(&|p| fix(p));
         self.filter.resolve_paths(&|p| fix(p));
+        self.patrol.resolve_paths(&|p| fix(p));
         for layer in [&mut self.regions.counties, &mut self.regions.townships]
             .into_iter()
             .flatten()

@@ -335,3 +335,45 @@ fn default_refraction() -> f64 {
 fn default_frames() -> PathBuf {
     PathBuf::from("var/frames")
 }
+
+#[cfg(test)]
+mod camera_tests {
+    use super::*;
+
+    const CAMERA: &str = "id = \"t1\"\nname = \"塔1\"\nlon = 116.5\nlat = 35.1\nheight_m = 40\n\
+        kind = \"dual\"\nsnapshot_url = \"http://cam/picture\"\n\
+        preset = { pan_deg = 90.0, tilt_deg = -1.0, hfov_deg = 50.0, vfov_deg = 30.0 }\n";
+
+    #[test]
+    fn camera_masks_and_detection_settings_parse_with_defaults() {
+        let c: CameraConfig = toml::from_str(&format!(
+            "{CAMERA}model = \"flame-yolov8\"\nframe_size = [1920, 1080]\n\
+             masks = [{{ rect = [10, 20, 30, 40], reason = \"chimney\" }},\n\
+                      {{ polygon = [[0, 0], [5, 0], [5, 5]], pan_deg = 90.0, tilt_deg = -1.0 }}]\n"
+        ))
+        .unwrap();
+        assert_eq!(c.masks.len(), 2);
+        assert_eq!(c.masks[0].rect, Some([10.0, 20.0, 30.0, 40.0]));
+        assert_eq!(c.masks[1].pan_deg, Some(90.0));
+        assert_eq!(
+            (c.pan_sigma_deg, c.tilt_sigma_deg, c.max_range_km),
+            (0.2, 0.1, 20.0)
+        );
+        assert_eq!(c.radiometric_scale_k, 0.01);
+        let f: FramesConfig =
+            toml::from_str("dem = \"dem.tif\"\n[fusion]\nhold_secs = 30\n").unwrap();
+        assert_eq!((f.fusion.hold_secs, f.fusion.min_baseline_m), (30.0, 100.0));
+        assert_eq!(f.thermal_profile, "thermal");
+    }
+
+    #[test]
+    fn misspelt_camera_keys_are_rejected() {
+        let e = toml::from_str::<CameraConfig>(&format!(
+            "{CAMERA}masks = [{{ rectangle = [1, 2, 3, 4] }}]\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("rectangle"), "{e}");
+        assert!(toml::from_str::<FramesConfig>("[fusion]\nhold = 3\n").is_err());
+    }
+}

@@ -3,7 +3,6 @@
 
 use serde::Deserialize;
 
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyConfig {
@@ -143,7 +142,6 @@ pub struct SeasonProfile {
 }
 
 impl NotifyConfig {
-
     pub(crate) fn validate(&self) -> Result<(), String> {
         let mut ids = std::collections::HashSet::new();
         for c in &self.channels {
@@ -151,22 +149,30 @@ impl NotifyConfig {
                 return Err(format!("notify channel {:?} appears twice", c.id));
             }
             if c.kind == ChannelKind::Sms && (c.phones.is_empty() || !c.url.contains("{text}")) {
-                return Err(format!("SMS channel {:?} needs phones and a url with {{text}}", c.id));
+                return Err(format!(
+                    "SMS channel {:?} needs phones and a url with {{text}}",
+                    c.id
+                ));
             }
         }
         for r in &self.routes {
             for ch in &r.channels {
                 if !ids.contains(ch.as_str()) {
-                    return Err(format!("notify route for {:?} names unknown channel {ch:?}", r.region));
+                    return Err(format!(
+                        "notify route for {:?} names unknown channel {ch:?}",
+                        r.region
+                    ));
                 }
             }
             if let Some(q) = &r.quiet_hours {
-                parse_quiet_hours(q).ok_or_else(|| format!("quiet_hours {q:?} is not \"HH:MM-HH:MM\""))?;
+                parse_quiet_hours(q)
+                    .ok_or_else(|| format!("quiet_hours {q:?} is not \"HH:MM-HH:MM\""))?;
             }
         }
         for s in &self.seasons {
             for d in [&s.from, &s.to] {
-                parse_month_day(d).ok_or_else(|| format!("season {:?}: {d:?} is not \"MM-DD\"", s.name))?;
+                parse_month_day(d)
+                    .ok_or_else(|| format!("season {:?}: {d:?} is not \"MM-DD\"", s.name))?;
             }
         }
         Ok(())

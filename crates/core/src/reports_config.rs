@@ -132,7 +132,7 @@ impl ReportsConfig {
     pub fn season(&self, name: &str, year: Option<i32>) -> Option<&Season> {
         self.seasons
             .iter()
-            .filter(|s| s.name == name && year.map_or(true, |y| s.year() == y))
+            .filter(|s| s.name == name && year.is_none_or(|y| s.year() == y))
             .max_by_key(|s| s.start)
     }
 

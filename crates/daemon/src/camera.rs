@@ -369,7 +369,8 @@ pub async fn fuse(
 ) {
     status.register(FUSION_SOURCE);
     // Held observations are checked often enough that none waits much past its hold time.
-    let mut tick = tokio::time::interval(Duration::from_secs_f64((hold_secs / 4.0).clamp(0.05, 5.0)));
+    let mut tick =
+        tokio::time::interval(Duration::from_secs_f64((hold_secs / 4.0).clamp(0.05, 5.0)));
     loop {
         let out = tokio::select! {
             o = observations.recv() => match o {
@@ -386,7 +387,12 @@ pub async fn fuse(
 }
 
 /// Deposits located fires; false when the worker is gone (shutting down).
-async fn deliver(out: FusionOutput, inbox: &Inbox, work: &mpsc::Sender<Work>, status: &Status) -> bool {
+async fn deliver(
+    out: FusionOutput,
+    inbox: &Inbox,
+    work: &mpsc::Sender<Work>,
+    status: &Status,
+) -> bool {
     for u in out.unlocated {
         tracing::warn!(camera = %u.camera, reason = %u.reason, "camera fire not located");
     }

@@ -93,8 +93,13 @@ where
             source,
         })?;
     tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "listening");
-    let api = burnwatch_server::ApiState::open(&config.store.path)?;
-    let server = tokio::spawn(server::serve(listener, status.clone(), api, stop_rx.clone()));
+    let api = burnwatch_server::ApiState::open(&config)?;
+    let server = tokio::spawn(server::serve(
+        listener,
+        status.clone(),
+        api,
+        stop_rx.clone(),
+    ));
 
     let worker = worker::spawn(
         pipeline,
@@ -152,14 +157,19 @@ where
         }
     }
     let notifier = burnwatch_notify::Notifier::open(config.notify.clone(), &config.store.path)?;
-    tasks.push(tokio::spawn(notify(notifier, status.clone(), stop_rx.clone())));
+    tasks.push(tokio::spawn(notify(
+        notifier,
+        status.clone(),
+        stop_rx.clone(),
+    )));
     if !config.cameras.is_empty() {
         // Profiles, models and the DEM load once, shared by every camera; loading reads files
         // (and GDAL), so off the async threads.
         let cfg = config.clone();
-        let station = tokio::task::spawn_blocking(move || burnwatch_camera::Station::from_config(&cfg))
-            .await
-            .map_err(|e| DaemonError::Worker(e.to_string()))??;
+        let station =
+            tokio::task::spawn_blocking(move || burnwatch_camera::Station::from_config(&cfg))
+                .await
+                .map_err(|e| DaemonError::Worker(e.to_string()))??;
         let (obs_tx, obs_rx) = mpsc::channel(QUEUE_CAPACITY);
         tasks.push(tokio::spawn(camera::fuse(
             obs_rx,
@@ -202,14 +212,21 @@ where
 }
 
 /// Announces new alerts, escalates missed deadlines and delivers the outbox, until stopped.
-async fn notify(notifier: burnwatch_notify::Notifier, status: Arc<Status>, mut stop: watch::Receiver<bool>) {
+async fn notify(
+    notifier: burnwatch_notify::Notifier,
+    status: Arc<Status>,
+    mut stop: watch::Receiver<bool>,
+) {
     const SOURCE: &str = "notify";
     status.register(SOURCE);
     loop {
         match notifier.pass().await {
             Ok(pass) => {
                 if pass.failed > 0 {
-                    status.failure(SOURCE, &format!("{} notifications not delivered yet", pass.failed));
+                    status.failure(
+                        SOURCE,
+                        &format!("{} notifications not delivered yet", pass.failed),
+                    );
                 } else {
                     status.success(SOURCE, pass.delivered as u64, 0);
                 }

@@ -54,15 +54,26 @@ pub fn webhook_body(item: &OutboxRow, secret: Option<&str>) -> (String, Option<S
         "text": item.body,
     })
     .to_string();
-    let signature = secret.map(|s| format!("sha256={}", hex(&hmac_sha256(s.as_bytes(), body.as_bytes()))));
+    let signature = secret.map(|s| {
+        format!(
+            "sha256={}",
+            hex(&hmac_sha256(s.as_bytes(), body.as_bytes()))
+        )
+    });
     (body, signature)
 }
 
 /// DingTalk's signed robot URL: `&timestamp=…&sign=…` with sign = base64(HMAC-SHA256(secret,
 /// "timestamp\nsecret")).
-pub fn dingtalk_url(url: &str, secret: &str, timestamp_ms: i64) -> Result<reqwest::Url, DeliveryError> {
-    let sign = base64::engine::general_purpose::STANDARD
-        .encode(hmac_sha256(secret.as_bytes(), format!("{timestamp_ms}\n{secret}").as_bytes()));
+pub fn dingtalk_url(
+    url: &str,
+    secret: &str,
+    timestamp_ms: i64,
+) -> Result<reqwest::Url, DeliveryError> {
+    let sign = base64::engine::general_purpose::STANDARD.encode(hmac_sha256(
+        secret.as_bytes(),
+        format!("{timestamp_ms}\n{secret}").as_bytes(),
+    ));
     let mut u = reqwest::Url::parse(url).map_err(|e| DeliveryError::Url(e.to_string()))?;
     u.query_pairs_mut()
         .append_pair("timestamp", &timestamp_ms.to_string())
@@ -74,11 +85,15 @@ async fn check(response: reqwest::Response, robot: bool) -> Result<String, Deliv
     let code = response.status();
     let text = response.text().await.unwrap_or_default();
     if !code.is_success() {
-        return Err(DeliveryError::Status(code.as_u16(), text.chars().take(200).collect()));
+        return Err(DeliveryError::Status(
+            code.as_u16(),
+            text.chars().take(200).collect(),
+        ));
     }
     if robot {
         // WeCom and DingTalk answer 200 with {"errcode": n}; only 0 is delivered.
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|_| DeliveryError::Refused(text.clone()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|_| DeliveryError::Refused(text.clone()))?;
         if v["errcode"].as_i64() != Some(0) {
             return Err(DeliveryError::Refused(text));
         }
@@ -86,7 +101,11 @@ async fn check(response: reqwest::Response, robot: bool) -> Result<String, Deliv
     Ok(format!("HTTP {}", code.as_u16()))
 }
 
-pub async fn deliver(client: &reqwest::Client, channel: &ChannelConfig, item: &OutboxRow) -> Result<String, DeliveryError> {
+pub async fn deliver(
+    client: &reqwest::Client,
+    channel: &ChannelConfig,
+    item: &OutboxRow,
+) -> Result<String, DeliveryError> {
     let timeout = Duration::from_secs_f64(channel.timeout_secs);
     match channel.kind {
         ChannelKind::Webhook => {
@@ -104,7 +123,8 @@ pub async fn deliver(client: &reqwest::Client, channel: &ChannelConfig, item: &O
             check(req.send().await?, false).await
         }
         ChannelKind::Wecom => {
-            let body = serde_json::json!({"msgtype": "markdown", "markdown": {"content": item.body}});
+            let body =
+                serde_json::json!({"msgtype": "markdown", "markdown": {"content": item.body}});
             let req = client
                 .post(&channel.url)
                 .timeout(timeout)
@@ -115,7 +135,8 @@ pub async fn deliver(client: &reqwest::Client, channel: &ChannelConfig, item: &O
         ChannelKind::Dingtalk => {
             let url = match secret(channel)? {
                 Some(s) => dingtalk_url(&channel.url, &s, chrono::Utc::now().timestamp_millis())?,
-                None => reqwest::Url::parse(&channel.url).map_err(|e| DeliveryError::Url(e.to_string()))?,
+                None => reqwest::Url::parse(&channel.url)
+                    .map_err(|e| DeliveryError::Url(e.to_string()))?,
             };
             let body = serde_json::json!({"msgtype": "markdown", "markdown": {"title": item.subject, "text": item.body}});
             let req = client
@@ -134,7 +155,10 @@ pub async fn deliver(client: &reqwest::Client, channel: &ChannelConfig, item: &O
                     .replace("{phone}", &encode(phone))
                     .replace("{text}", &encode(&item.subject))
                     .replace("{key}", &encode(&item.idempotency_key));
-                let req = client.get(url).timeout(timeout).header(IDEMPOTENCY_HEADER, &item.idempotency_key);
+                let req = client
+                    .get(url)
+                    .timeout(timeout)
+                    .header(IDEMPOTENCY_HEADER, &item.idempotency_key);
                 sent.push(check(req.send().await?, false).await?);
             }
             Ok(sent.join(", "))
@@ -155,7 +179,12 @@ mod tests {
 
     #[test]
     fn dingtalk_signature_matches_its_documented_construction() {
-        let u = dingtalk_url("https://oapi.dingtalk.com/robot/send?access_token=T", "SECabc", 1_700_000_000_000).unwrap();
+        let u = dingtalk_url(
+            "https://oapi.dingtalk.com/robot/send?access_token=T",
+            "SECabc",
+            1_700_000_000_000,
+        )
+        .unwrap();
         let q: std::collections::HashMap<_, _> = u.query_pairs().into_owned().collect();
         assert_eq!(q["access_token"], "T");
         assert_eq!(q["timestamp"], "1700000000000");
@@ -179,7 +208,10 @@ mod tests {
             last_error: None,
         };
         let (body, sig) = webhook_body(&item, Some("k"));
-        assert_eq!(sig.unwrap(), format!("sha256={}", hex(&hmac_sha256(b"k", body.as_bytes()))));
+        assert_eq!(
+            sig.unwrap(),
+            format!("sha256={}", hex(&hmac_sha256(b"k", body.as_bytes())))
+        );
         assert!(webhook_body(&item, None).1.is_none());
         assert_eq!(encode("a b&c=中"), "a+b%26c%3D%E4%B8%AD");
     }

@@ -34,7 +34,11 @@ pub struct Pass {
 
 impl Notifier {
     pub fn open(config: NotifyConfig, store_path: &Path) -> Result<Self, StoreError> {
-        let channels = config.channels.iter().map(|c| (c.id.clone(), c.clone())).collect();
+        let channels = config
+            .channels
+            .iter()
+            .map(|c| (c.id.clone(), c.clone()))
+            .collect();
         Ok(Self {
             config,
             store: Arc::new(Mutex::new(SqliteStore::open(store_path)?)),
@@ -50,7 +54,12 @@ impl Notifier {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || f(&mut store.lock().unwrap_or_else(|e| e.into_inner())))
             .await
-            .unwrap_or_else(|e| Err(StoreError::Corrupt { column: "notifier task", value: e.to_string() }))
+            .unwrap_or_else(|e| {
+                Err(StoreError::Corrupt {
+                    column: "notifier task",
+                    value: e.to_string(),
+                })
+            })
     }
 
     /// Queues notifications for alerts raised since the last pass.
@@ -59,7 +68,9 @@ impl Notifier {
         self.blocking(move |s| {
             let cursor = s.notify_cursor()?;
             let ids = s.alert_ids_after(cursor, BATCH)?;
-            let Some(&last) = ids.last() else { return Ok(0) };
+            let Some(&last) = ids.last() else {
+                return Ok(0);
+            };
             let now = Utc::now();
             let mut items = Vec::new();
             for id in ids {
@@ -77,7 +88,9 @@ impl Notifier {
             let now = Utc::now();
             let mut escalated = 0;
             for pending in s.pending_alerts()? {
-                let Some((step, due)) = plan::missed_step(&pending, &config, now) else { continue };
+                let Some((step, due)) = plan::missed_step(&pending, &config, now) else {
+                    continue;
+                };
                 if pending.overdue_step.as_deref() == Some(step) {
                     continue;
                 }
@@ -95,25 +108,37 @@ impl Notifier {
 
     /// Sends what is due; failures are retried later with back-off.
     pub async fn deliver_due(&self) -> Result<(usize, usize), StoreError> {
-        let due = self.blocking(|s| s.due_notifications(Utc::now(), BATCH)).await?;
+        let due = self
+            .blocking(|s| s.due_notifications(Utc::now(), BATCH))
+            .await?;
         let (mut delivered, mut failed) = (0, 0);
         for item in due {
             let result = match self.channels.get(&item.channel_id) {
-                Some(channel) => channels::deliver(&self.client, channel, &item).await.map_err(|e| e.to_string()),
-                None => Err(format!("channel {:?} is no longer configured", item.channel_id)),
+                Some(channel) => channels::deliver(&self.client, channel, &item)
+                    .await
+                    .map_err(|e| e.to_string()),
+                None => Err(format!(
+                    "channel {:?} is no longer configured",
+                    item.channel_id
+                )),
             };
             let now = Utc::now();
             match result {
                 Ok(detail) => {
                     delivered += 1;
-                    self.blocking(move |s| s.mark_delivered(item.id, now, &detail)).await?;
+                    self.blocking(move |s| s.mark_delivered(item.id, now, &detail))
+                        .await?;
                 }
                 Err(error) => {
                     failed += 1;
                     let exp = self.config.retry_min_secs * 2f64.powi(item.attempts.min(20) as i32);
-                    let retry_at = now + Duration::milliseconds((exp.min(self.config.retry_max_secs) * 1000.0) as i64);
+                    let retry_at = now
+                        + Duration::milliseconds(
+                            (exp.min(self.config.retry_max_secs) * 1000.0) as i64,
+                        );
                     tracing::warn!(key = %item.idempotency_key, %error, "notification not delivered, will retry");
-                    self.blocking(move |s| s.mark_failed(item.id, now, &error, retry_at)).await?;
+                    self.blocking(move |s| s.mark_failed(item.id, now, &error, retry_at))
+                        .await?;
                 }
             }
         }
@@ -124,7 +149,12 @@ impl Notifier {
         let queued = self.announce().await?;
         let escalated = self.check_deadlines().await?;
         let (delivered, failed) = self.deliver_due().await?;
-        Ok(Pass { queued, escalated, delivered, failed })
+        Ok(Pass {
+            queued,
+            escalated,
+            delivered,
+            failed,
+        })
     }
 
     pub fn tick(&self) -> std::time::Duration {

@@ -1,6 +1,8 @@
 //! What to send, to whom, and when: pure functions over alerts and the configuration.
 
-use burnwatch_core::notify_config::{parse_month_day, parse_quiet_hours, Deadlines, NotifyConfig, RouteConfig};
+use burnwatch_core::notify_config::{
+    parse_month_day, parse_quiet_hours, Deadlines, NotifyConfig, RouteConfig,
+};
 use burnwatch_core::AlertState;
 use burnwatch_store::{AlertView, OutboxItem, PendingAlert};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, TimeZone, Timelike, Utc};
@@ -66,14 +68,25 @@ pub fn message(alert: &AlertView, deadline_note: &str) -> (String, String) {
 }
 
 /// The notifications a new alert raises: one per matching route and channel.
-pub fn new_alert_items(alert: &AlertView, config: &NotifyConfig, now: DateTime<Utc>) -> Vec<OutboxItem> {
+pub fn new_alert_items(
+    alert: &AlertView,
+    config: &NotifyConfig,
+    now: DateTime<Utc>,
+) -> Vec<OutboxItem> {
     let deadlines = deadlines_at(config, alert.created_at);
     let (subject, body) = message(
         alert,
-        &format!("请于 {} 分钟内签收，当天核查反馈。", deadlines.received_minutes),
+        &format!(
+            "请于 {} 分钟内签收，当天核查反馈。",
+            deadlines.received_minutes
+        ),
     );
     let mut items: Vec<OutboxItem> = Vec::new();
-    for route in config.routes.iter().filter(|r| r.new_alerts && route_matches(r, alert)) {
+    for route in config
+        .routes
+        .iter()
+        .filter(|r| r.new_alerts && route_matches(r, alert))
+    {
         for channel in &route.channels {
             let key = format!("alert:{}:new:{channel}", alert.alert_id);
             if items.iter().any(|i| i.idempotency_key == key) {
@@ -100,17 +113,23 @@ pub fn deadlines_at(config: &NotifyConfig, created: DateTime<Utc>) -> Deadlines 
     config
         .seasons
         .iter()
-        .find(|s| match (parse_month_day(&s.from), parse_month_day(&s.to)) {
-            (Some(a), Some(b)) if a <= b => md >= a && md <= b,
-            (Some(a), Some(b)) => md >= a || md <= b,
-            _ => false,
-        })
+        .find(
+            |s| match (parse_month_day(&s.from), parse_month_day(&s.to)) {
+                (Some(a), Some(b)) if a <= b => md >= a && md <= b,
+                (Some(a), Some(b)) => md >= a || md <= b,
+                _ => false,
+            },
+        )
         .map(|s| s.deadlines)
         .unwrap_or(config.deadlines)
 }
 
 /// The step a pending alert has most recently missed, with its deadline.
-pub fn missed_step(alert: &PendingAlert, config: &NotifyConfig, now: DateTime<Utc>) -> Option<(&'static str, DateTime<Utc>)> {
+pub fn missed_step(
+    alert: &PendingAlert,
+    config: &NotifyConfig,
+    now: DateTime<Utc>,
+) -> Option<(&'static str, DateTime<Utc>)> {
     let d = deadlines_at(config, alert.created_at);
     let minutes = |m: f64| alert.created_at + Duration::seconds((m * 60.0) as i64);
     let verified_by = match d.verified_minutes {
@@ -118,12 +137,24 @@ pub fn missed_step(alert: &PendingAlert, config: &NotifyConfig, now: DateTime<Ut
         None => {
             // The end of the local day the alert was raised.
             let local = alert.created_at.with_timezone(&cst()).date_naive();
-            let next = local.succ_opt().unwrap_or(local).and_hms_opt(0, 0, 0).expect("midnight");
-            cst().from_local_datetime(&next).single().map(|t| t.with_timezone(&Utc)).unwrap_or(alert.created_at)
+            let next = local
+                .succ_opt()
+                .unwrap_or(local)
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight");
+            cst()
+                .from_local_datetime(&next)
+                .single()
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or(alert.created_at)
         }
     };
     let steps = [
-        ("received", AlertState::Received, minutes(d.received_minutes)),
+        (
+            "received",
+            AlertState::Received,
+            minutes(d.received_minutes),
+        ),
         ("on_scene", AlertState::OnScene, minutes(d.on_scene_minutes)),
         ("verified", AlertState::Verified, verified_by),
     ];
@@ -135,7 +166,13 @@ pub fn missed_step(alert: &PendingAlert, config: &NotifyConfig, now: DateTime<Ut
 }
 
 /// The escalations for a missed step: the county's escalation routes, never held by quiet hours.
-pub fn escalation_items(alert: &AlertView, step: &str, due: DateTime<Utc>, config: &NotifyConfig, now: DateTime<Utc>) -> Vec<OutboxItem> {
+pub fn escalation_items(
+    alert: &AlertView,
+    step: &str,
+    due: DateTime<Utc>,
+    config: &NotifyConfig,
+    now: DateTime<Utc>,
+) -> Vec<OutboxItem> {
     let step_zh = match step {
         "received" => "签收",
         "on_scene" => "到场",
@@ -151,7 +188,11 @@ pub fn escalation_items(alert: &AlertView, step: &str, due: DateTime<Utc>, confi
     );
     let subject = format!("{subject}【超时督办】");
     let mut items: Vec<OutboxItem> = Vec::new();
-    for route in config.routes.iter().filter(|r| r.escalations && route_matches(r, alert)) {
+    for route in config
+        .routes
+        .iter()
+        .filter(|r| r.escalations && route_matches(r, alert))
+    {
         for channel in &route.channels {
             let key = format!("alert:{}:overdue:{step}:{channel}", alert.alert_id);
             if items.iter().any(|i| i.idempotency_key == key) {
@@ -204,21 +245,51 @@ mod tests {
             county_id: None,
             overdue_step: None,
         };
-        assert_eq!(missed_step(&alert, &config, utc("2025-06-10T02:20:00Z")), None);
-        assert_eq!(missed_step(&alert, &config, utc("2025-06-10T02:31:00Z")).unwrap().0, "received");
-        assert_eq!(missed_step(&alert, &config, utc("2025-06-10T04:01:00Z")).unwrap().0, "on_scene");
+        assert_eq!(
+            missed_step(&alert, &config, utc("2025-06-10T02:20:00Z")),
+            None
+        );
+        assert_eq!(
+            missed_step(&alert, &config, utc("2025-06-10T02:31:00Z"))
+                .unwrap()
+                .0,
+            "received"
+        );
+        assert_eq!(
+            missed_step(&alert, &config, utc("2025-06-10T04:01:00Z"))
+                .unwrap()
+                .0,
+            "on_scene"
+        );
         // Same day = until 24:00 CST = 16:00 UTC.
         let (step, due) = missed_step(&alert, &config, utc("2025-06-10T16:01:00Z")).unwrap();
         assert_eq!((step, due), ("verified", utc("2025-06-10T16:00:00Z")));
-        let received = PendingAlert { state: AlertState::OnScene, ..alert.clone() };
-        assert_eq!(missed_step(&received, &config, utc("2025-06-10T05:00:00Z")), None);
+        let received = PendingAlert {
+            state: AlertState::OnScene,
+            ..alert.clone()
+        };
+        assert_eq!(
+            missed_step(&received, &config, utc("2025-06-10T05:00:00Z")),
+            None
+        );
 
-        config.seasons.push(burnwatch_core::notify_config::SeasonProfile {
-            name: "三夏".into(),
-            from: "05-20".into(),
-            to: "07-31".into(),
-            deadlines: Deadlines { received_minutes: 15.0, on_scene_minutes: 30.0, verified_minutes: Some(240.0) },
-        });
-        assert_eq!(missed_step(&alert, &config, utc("2025-06-10T02:16:00Z")).unwrap().0, "received");
+        config
+            .seasons
+            .push(burnwatch_core::notify_config::SeasonProfile {
+                name: "三夏".into(),
+                from: "05-20".into(),
+                to: "07-31".into(),
+                deadlines: Deadlines {
+                    received_minutes: 15.0,
+                    on_scene_minutes: 30.0,
+                    verified_minutes: Some(240.0),
+                },
+            });
+        assert_eq!(
+            missed_step(&alert, &config, utc("2025-06-10T02:16:00Z"))
+                .unwrap()
+                .0,
+            "received"
+        );
     }
 }

@@ -112,7 +112,8 @@ impl<S: Store> Pipeline<S> {
             .unwrap_or_else(|| path.display().to_string());
         match serde_json::from_slice::<CameraFireFile>(&bytes) {
             Ok(f) => {
-                let mut report = self.ingest_detections(&name, &f.key, "camera_fire", &f.detections)?;
+                let mut report =
+                    self.ingest_detections(&name, &f.key, "camera_fire", &f.detections)?;
                 report.file = path.display().to_string();
                 Ok(report)
             }
@@ -147,7 +148,13 @@ mod tests {
             level: Level::Township,
             parent_id: None,
             geometry: geo::MultiPolygon::new(vec![geo::Polygon::new(
-                geo::LineString::from(vec![(x0, 35.0), (x0 + 0.1, 35.0), (x0 + 0.1, 35.1), (x0, 35.1), (x0, 35.0)]),
+                geo::LineString::from(vec![
+                    (x0, 35.0),
+                    (x0 + 0.1, 35.0),
+                    (x0 + 0.1, 35.1),
+                    (x0, 35.1),
+                    (x0, 35.0),
+                ]),
                 vec![],
             )]),
         };
@@ -158,7 +165,12 @@ mod tests {
         );
         let mut config = Config::default();
         config.ingest.quarantine_dir = dir.join("quarantine");
-        Pipeline::new(SqliteStore::open_in_memory().unwrap(), routing, Vec::new(), &config)
+        Pipeline::new(
+            SqliteStore::open_in_memory().unwrap(),
+            routing,
+            Vec::new(),
+            &config,
+        )
     }
 
     fn camera_fire(lon: f64, lat: f64, minute: u32) -> Detection {
@@ -186,12 +198,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut p = pipeline(dir.path());
         let d = camera_fire(116.55, 35.05, 2);
-        let r = p.ingest_detections("fire-1.json", "k1", "camera_fire", &[d.clone()]).unwrap();
+        let r = p
+            .ingest_detections("fire-1.json", "k1", "camera_fire", std::slice::from_ref(&d))
+            .unwrap();
         assert_eq!((r.detections_new, r.events_new, r.alerts_new), (1, 1, 1));
-        let again = p.ingest_detections("fire-1.json", "k1", "camera_fire", &[d.clone()]).unwrap();
-        assert_eq!((again.detections_new, again.detections_duplicate, again.alerts_new), (0, 1, 0));
+        let again = p
+            .ingest_detections("fire-1.json", "k1", "camera_fire", std::slice::from_ref(&d))
+            .unwrap();
+        assert_eq!(
+            (
+                again.detections_new,
+                again.detections_duplicate,
+                again.alerts_new
+            ),
+            (0, 1, 0)
+        );
         // The same located point from other frames (another key) is still the same pixel.
-        let other = p.ingest_detections("fire-2.json", "k2", "camera_fire", &[d]).unwrap();
+        let other = p
+            .ingest_detections("fire-2.json", "k2", "camera_fire", &[d])
+            .unwrap();
         assert_eq!((other.detections_new, other.alerts_new), (0, 0));
         let alerts = p.store().alerts(&Default::default()).unwrap();
         assert_eq!(alerts.len(), 1);
@@ -202,8 +227,13 @@ mod tests {
     fn a_camera_fire_and_a_satellite_hotspot_of_the_same_fire_are_one_event() {
         let dir = tempfile::tempdir().unwrap();
         let mut p = pipeline(dir.path());
-        p.ingest_detections("cam.json", "k", "camera_fire", &[camera_fire(116.55, 35.05, 2)])
-            .unwrap();
+        p.ingest_detections(
+            "cam.json",
+            "k",
+            "camera_fire",
+            &[camera_fire(116.55, 35.05, 2)],
+        )
+        .unwrap();
         // VIIRS passes 40 minutes later; its pixel centre is 300 m from the camera's point.
         let mut viirs = camera_fire(116.5533, 35.05, 42);
         viirs.source = SourceKind::FirmsViirs;
@@ -212,8 +242,18 @@ mod tests {
         viirs.frp_mw = Some(4.2);
         viirs.scan_km = Some(0.39);
         viirs.track_km = Some(0.36);
-        let r = p.ingest_detections("viirs.csv", "v", "firms_viirs", &[viirs]).unwrap();
-        assert_eq!((r.detections_new, r.events_new, r.events_updated, r.alerts_new), (1, 0, 1, 0));
+        let r = p
+            .ingest_detections("viirs.csv", "v", "firms_viirs", &[viirs])
+            .unwrap();
+        assert_eq!(
+            (
+                r.detections_new,
+                r.events_new,
+                r.events_updated,
+                r.alerts_new
+            ),
+            (1, 0, 1, 0)
+        );
     }
 
     #[test]
@@ -229,7 +269,10 @@ mod tests {
         });
         std::fs::write(&good, serde_json::to_vec(&body).unwrap()).unwrap();
         let r = p.ingest_path(&good).unwrap();
-        assert_eq!((r.format.as_deref(), r.alerts_new), (Some("camera_fire"), 1));
+        assert_eq!(
+            (r.format.as_deref(), r.alerts_new),
+            (Some("camera_fire"), 1)
+        );
         let bad = dir.path().join("cam_a_2.json");
         std::fs::write(&bad, format!("{{\"{CAMERA_FIRE_MARKER}\": 1, \"key\": 3}}")).unwrap();
         let r = p.ingest_path(&bad).unwrap();

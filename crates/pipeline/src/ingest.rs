@@ -116,7 +116,9 @@ impl<S: Store> Pipeline<S> {
                 Ok(filters) => self.filters = filters,
                 // Keep filtering with what we had: dropping the filters would let industrial
                 // heat through to the patrols.
-                Err(e) => tracing::error!(error = %e, "cannot reload the filters; keeping the previous ones"),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot reload the filters; keeping the previous ones")
+                }
             }
         }
     }

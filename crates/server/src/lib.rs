@@ -3,6 +3,7 @@
 //! are JSON `{code, message}`. The description is served at `/api/v1/openapi.json`.
 
 pub mod auth;
+mod filters_api;
 pub mod patrol;
 
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -13,25 +14,38 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use burnwatch_core::{AlertState, Outcome};
 use burnwatch_store::{
-    AlertFilter, AlertView, Role, SqliteStore, Store, StoreError, TransitionRequest, User, UserStore,
+    AlertFilter, AlertView, Role, SqliteStore, Store, StoreError, TransitionRequest, User,
+    UserStore,
 };
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
+
+/// Read connections for the API: a few more than cores, since requests also wait on I/O.
+const CONNECTIONS: usize = 4;
 
 /// How long a login lasts: a patrol shift and then some.
 const TOKEN_HOURS: i64 = 16;
 
 #[derive(Clone)]
 pub struct ApiState {
-    /// The API's own connection; SQLite in WAL mode lets it read while the worker writes.
-    store: Arc<Mutex<SqliteStore>>,
+    /// The API's own connections; SQLite in WAL mode lets them read side by side while the
+    /// worker writes. Requests take them in turn.
+    stores: Arc<Vec<Mutex<SqliteStore>>>,
+    next: Arc<std::sync::atomic::AtomicUsize>,
+    patrol: burnwatch_core::patrol_config::PatrolConfig,
 }
 
 impl ApiState {
-    pub fn open(path: &std::path::Path) -> Result<Self, StoreError> {
+    pub fn open(config: &burnwatch_core::Config) -> Result<Self, StoreError> {
         Ok(Self {
-            store: Arc::new(Mutex::new(SqliteStore::open(path)?)),
+            stores: Arc::new(
+                (0..CONNECTIONS)
+                    .map(|_| SqliteStore::open(&config.store.path).map(Mutex::new))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            next: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            patrol: config.patrol.clone(),
         })
     }
 
@@ -40,9 +54,10 @@ impl ApiState {
         &self,
         f: impl FnOnce(&mut SqliteStore) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let store = self.store.clone();
+        let stores = self.stores.clone();
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % stores.len();
         tokio::task::spawn_blocking(move || {
-            let mut guard = store.lock().unwrap_or_else(|e| e.into_inner());
+            let mut guard = stores[i].lock().unwrap_or_else(|e| e.into_inner());
             f(&mut guard)
         })
         .await
@@ -51,6 +66,7 @@ impl ApiState {
 }
 
 pub fn router(state: ApiState) -> Router {
+    let patrol = patrol::routes(&state.patrol);
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/login", post(login))
@@ -59,7 +75,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/alerts/{id}", get(get_alert))
         .route("/api/v1/alerts/{id}/history", get(history))
         .route("/api/v1/alerts/{id}/transitions", post(transition))
-        .merge(patrol::routes(&Default::default()))
+        .merge(patrol)
+        .merge(filters_api::routes())
         .with_state(state)
 }
 
@@ -88,7 +105,11 @@ impl ApiError {
     fn not_found(id: i64) -> Self {
         // The same answer for "does not exist" and "not yours": a patrol learns nothing about
         // other townships' alerts.
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("alert {id} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("alert {id} not found"),
+        )
     }
 }
 
@@ -102,7 +123,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NoSuchAlert(id) => Self::not_found(id),
-            StoreError::Transition(t) => Self::new(StatusCode::CONFLICT, "illegal_transition", t.to_string()),
+            StoreError::Transition(t) => {
+                Self::new(StatusCode::CONFLICT, "illegal_transition", t.to_string())
+            }
             other => Self::internal(other.to_string()),
         }
     }
@@ -114,7 +137,10 @@ pub struct Caller(pub User);
 impl FromRequestParts<ApiState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ApiState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -122,13 +148,21 @@ impl FromRequestParts<ApiState> for Caller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in first"))?;
+            .ok_or_else(|| {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in first")
+            })?;
         let hash = auth::token_hash(token);
         state
             .with_store(move |s| Ok(s.user_by_token(&hash, Utc::now())?))
             .await?
             .map(Caller)
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the token is unknown or expired"))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "the token is unknown or expired",
+                )
+            })
     }
 }
 
@@ -156,11 +190,44 @@ pub fn can_act(user: &User, alert: &AlertView) -> bool {
     }
 }
 
+/// The description: the core API and the patrol/console fragment, merged once.
+fn openapi_document() -> &'static serde_json::Value {
+    static DOC: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(|| {
+        let mut doc: serde_json::Value =
+            serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json is JSON");
+        let patrol: serde_json::Value =
+            serde_json::from_str(include_str!("../openapi-patrol.json"))
+                .expect("openapi-patrol.json is JSON");
+        for (section, path) in [
+            ("paths", &["paths"][..]),
+            ("schemas", &["components", "schemas"][..]),
+        ] {
+            let from = path.iter().fold(&patrol, |v, k| &v[*k]);
+            let into = path.iter().fold(&mut doc, |v, k| &mut v[*k]);
+            if let (Some(into), Some(from)) = (into.as_object_mut(), from.as_object()) {
+                into.extend(from.clone());
+            } else {
+                tracing::warn!(section, "openapi fragment section missing");
+            }
+        }
+        doc
+    });
+    &DOC
+}
+
 async fn openapi() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        include_str!("../openapi.json"),
-    )
+    Json(openapi_document())
+}
+
+/// Parses a JSON body into `T`, answering 400 `{code, message}` instead of axum's plain text.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("the request body is not the expected JSON: {e}"),
+        )
+    })
 }
 
 #[derive(Deserialize)]
@@ -176,10 +243,20 @@ struct LoginResponse {
     user: User,
 }
 
-async fn login(State(state): State<ApiState>, Json(req): Json<LoginRequest>) -> Result<Json<LoginResponse>, ApiError> {
+async fn login(
+    State(state): State<ApiState>,
+    body: axum::body::Bytes,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let req: LoginRequest = json_body(&body)?;
     state
         .with_store(move |s| {
-            let refused = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong user name or password");
+            let refused = || {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "bad_credentials",
+                    "wrong user name or password",
+                )
+            };
             let user = s.user_by_name(&req.username)?.ok_or_else(refused)?;
             if user.disabled || !auth::verify_password(&req.password, &user.password_hash) {
                 return Err(refused());
@@ -187,7 +264,11 @@ async fn login(State(state): State<ApiState>, Json(req): Json<LoginRequest>) -> 
             let (token, hash) = auth::new_token();
             let expires_at = Utc::now() + Duration::hours(TOKEN_HOURS);
             s.add_token(&hash, user.id, expires_at)?;
-            Ok(Json(LoginResponse { token, expires_at, user }))
+            Ok(Json(LoginResponse {
+                token,
+                expires_at,
+                user,
+            }))
         })
         .await
 }
@@ -202,7 +283,13 @@ struct AlertQuery {
 }
 
 fn parse_state(s: &str) -> Result<AlertState, ApiError> {
-    AlertState::parse(s).ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_state", format!("unknown alert state {s:?}")))
+    AlertState::parse(s).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_state",
+            format!("unknown alert state {s:?}"),
+        )
+    })
 }
 
 async fn list_alerts(
@@ -219,13 +306,22 @@ async fn list_alerts(
                 Role::Patrol | Role::CountySupervisor => user.region_id.clone(),
                 _ => None,
             };
-            let alerts = s.alerts(&AlertFilter { region, state: wanted })?;
-            Ok(Json(alerts.into_iter().filter(|a| can_see(&user, a)).collect()))
+            let alerts = s.alerts(&AlertFilter {
+                region,
+                state: wanted,
+            })?;
+            Ok(Json(
+                alerts.into_iter().filter(|a| can_see(&user, a)).collect(),
+            ))
         })
         .await
 }
 
-async fn get_alert(State(state): State<ApiState>, Caller(user): Caller, Path(id): Path<i64>) -> Result<Json<AlertView>, ApiError> {
+async fn get_alert(
+    State(state): State<ApiState>,
+    Caller(user): Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<AlertView>, ApiError> {
     state
         .with_store(move |s| {
             let alert = s.alert(id)?;
@@ -264,13 +360,22 @@ async fn transition(
     State(state): State<ApiState>,
     Caller(user): Caller,
     Path(id): Path<i64>,
-    Json(body): Json<TransitionBody>,
+    raw: axum::body::Bytes,
 ) -> Result<Json<AlertView>, ApiError> {
+    let body: TransitionBody = json_body(&raw)?;
     let to = parse_state(&body.to)?;
     let outcome = body
         .outcome
         .as_deref()
-        .map(|o| Outcome::parse(o).ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_outcome", format!("unknown outcome {o:?}"))))
+        .map(|o| {
+            Outcome::parse(o).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_outcome",
+                    format!("unknown outcome {o:?}"),
+                )
+            })
+        })
         .transpose()?;
     state
         .with_store(move |s| {
@@ -279,7 +384,11 @@ async fn transition(
                 return Err(ApiError::not_found(id));
             }
             if !can_act(&user, &alert) {
-                return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your role cannot change this alert"));
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "your role cannot change this alert",
+                ));
             }
             Ok(Json(s.transition_alert(&TransitionRequest {
                 alert_id: id,

@@ -30,6 +30,8 @@
     if (abort) abort.abort();
     $("logout").hidden = true;
     $("who").textContent = "";
+    filterData = { suppressed: null, silences: null, candidates: null };
+    $("filters").hidden = true;
     show("login-view");
   }
 
@@ -110,6 +112,7 @@
 
   function render() {
     BW.applyText();
+    applyFilterText();
     setLive(stats.connected);
     if (!token) return show("login-view");
     show("main-view");
@@ -231,6 +234,178 @@
     }, function () {});
   }
 
+  /* ---------- the industrial-source filter ---------- */
+  /* Its labels live here (zh-CN first, English after), read through the page's language. */
+  var FT = {
+    zh: {
+      f_suppressed: "被过滤的火点", f_reason: "过滤原因", f_reason_ph: "按原因筛选，如 registry、silence:4", f_refresh: "刷新",
+      f_acq_time: "观测时间", f_place: "位置", f_source: "数据源", f_lift_cli: "解除过滤请在服务器上使用 burnwatch detections lift。",
+      f_silences: "静默规则", f_show_ended: "显示已结束", f_state: "状态", f_area: "范围", f_start: "开始", f_end: "结束",
+      f_by: "创建人", f_comment: "原因", f_new_silence: "新建静默（圆形）", f_lon: "经度", f_lat: "纬度", f_radius: "半径（公里）",
+      f_hours: "持续（小时）", f_create: "创建", f_expire: "结束", f_candidates: "疑似工业热源", f_origin: "来源",
+      f_evidence: "证据", f_approve: "批准入库", f_reject: "驳回", f_pending: "待定", f_approved: "已批准", f_rejected: "已驳回",
+      f_active: "生效中", f_ended: "已结束", f_days: "天", f_months: "个月", f_detections: "次", f_night: "夜间",
+      f_confirm_expire: "确定现在结束此静默？", f_overlaps: "与以下静默重叠", f_failed: "操作失败"
+    },
+    en: {
+      f_suppressed: "Suppressed detections", f_reason: "Reason", f_reason_ph: "Filter by reason, e.g. registry, silence:4", f_refresh: "Refresh",
+      f_acq_time: "Acquired", f_place: "Place", f_source: "Source", f_lift_cli: "To lift a suppression, use burnwatch detections lift on the server.",
+      f_silences: "Silences", f_show_ended: "Show ended", f_state: "State", f_area: "Area", f_start: "Start", f_end: "End",
+      f_by: "Created by", f_comment: "Comment", f_new_silence: "New silence (circle)", f_lon: "Longitude", f_lat: "Latitude", f_radius: "Radius (km)",
+      f_hours: "Duration (hours)", f_create: "Create", f_expire: "Expire", f_candidates: "Industrial-source candidates", f_origin: "Origin",
+      f_evidence: "Evidence", f_approve: "Approve", f_reject: "Reject", f_pending: "Pending", f_approved: "Approved", f_rejected: "Rejected",
+      f_active: "Active", f_ended: "Ended", f_days: "days", f_months: "months", f_detections: "detections", f_night: "night",
+      f_confirm_expire: "End this silence now?", f_overlaps: "Overlaps silences", f_failed: "Failed"
+    }
+  };
+  function ft(key) { var l = BW.lang() === "en" ? "en" : "zh"; return FT[l][key] || FT.zh[key] || t(key); }
+  var filterPaths = {}, filterData = { suppressed: null, silences: null, candidates: null };
+
+  function applyFilterText() {
+    var n = document.querySelectorAll("[data-ft]");
+    for (var i = 0; i < n.length; i++) n[i].textContent = ft(n[i].getAttribute("data-ft"));
+    var ph = document.querySelectorAll("[data-ftph]");
+    for (var j = 0; j < ph.length; j++) ph[j].setAttribute("placeholder", ft(ph[j].getAttribute("data-ftph")));
+  }
+
+  function mayChangeFilter() { return !!me && (me.role === "duty_officer" || me.role === "admin"); }
+  function mayReadFilter() { return !!me && ["duty_officer", "admin", "auditor", "county_supervisor"].indexOf(me.role) >= 0; }
+
+  function apiError(r) { return ft("f_failed") + " (" + r.status + ")" + (r.data && r.data.message ? ": " + r.data.message : ""); }
+
+  function loadFilters() {
+    if (!token || !mayReadFilter()) return;
+    if (filterPaths.suppressed) {
+      var reason = $("f-reason").value.trim();
+      call("GET", "/api/v1/detections/suppressed" + (reason ? "?reason=" + encodeURIComponent(reason) : "")).then(function (r) {
+        filterData.suppressed = r.status === 200 ? r.data : null;
+        renderFilters();
+      }, function () {});
+    }
+    if (filterPaths.silences && me.role !== "county_supervisor") {
+      call("GET", "/api/v1/silences" + ($("f-silences-all").checked ? "?all=true" : "")).then(function (r) {
+        filterData.silences = r.status === 200 ? r.data : null;
+        renderFilters();
+      }, function () {});
+    }
+    if (filterPaths.candidates && me.role !== "county_supervisor") {
+      call("GET", "/api/v1/candidates").then(function (r) {
+        filterData.candidates = r.status === 200 ? r.data : null;
+        renderFilters();
+      }, function () {});
+    }
+  }
+
+  function renderFilters() {
+    applyFilterText();
+    var any = false, act = mayChangeFilter();
+    var sup = filterData.suppressed, sil = filterData.silences, cand = filterData.candidates;
+    $("f-suppressed-box").hidden = !sup;
+    if (sup) {
+      any = true;
+      $("f-suppressed-count").textContent = "(" + sup.length + ")";
+      var tb = $("f-suppressed");
+      tb.textContent = "";
+      sup.forEach(function (d) {
+        var x = d.detection || {};
+        tb.appendChild(el("tr", { "data-detection": d.id }, [
+          el("td", { text: "#" + d.id }),
+          el("td", { text: BW.fmtTime(x.acq_time) }),
+          el("td", { text: (x.lat != null ? x.lat.toFixed(4) + "N " + x.lon.toFixed(4) + "E" : "") + (d.county_id ? " · " + d.county_id : "") }),
+          el("td", { text: [x.source, x.satellite].filter(Boolean).join(" ") }),
+          el("td", { cls: "reason", text: d.suppressed_by || "" })
+        ]));
+      });
+    }
+    $("f-silences-box").hidden = !sil;
+    if (sil) {
+      any = true;
+      $("f-silences-count").textContent = "(" + sil.length + ")";
+      $("f-silence-form").hidden = !act;
+      var sb = $("f-silences");
+      sb.textContent = "";
+      sil.forEach(function (s) {
+        sb.appendChild(el("tr", { "data-silence": s.id }, [
+          el("td", { text: "#" + s.id }),
+          el("td", { text: ft("f_" + s.state) }),
+          el("td", { text: s.area }),
+          el("td", { text: BW.fmtTime(s.starts_at, "full") }),
+          el("td", { text: BW.fmtTime(s.effective_end, "full") }),
+          el("td", { text: s.created_by + (s.expired_by ? " / " + s.expired_by : "") }),
+          el("td", { text: s.comment }),
+          el("td", {}, [act && s.state !== "ended" ? el("button", { type: "button", cls: "link", text: ft("f_expire"), onclick: function () {
+            if (!window.confirm(ft("f_confirm_expire"))) return;
+            call("POST", "/api/v1/silences/" + s.id + "/expire").then(function (r) {
+              if (r.status !== 200) $("f-silence-error").textContent = apiError(r);
+              loadFilters();
+            }, function () {});
+          } }) : null])
+        ]));
+      });
+    }
+    $("f-candidates-box").hidden = !cand;
+    if (cand) {
+      any = true;
+      $("f-candidates-count").textContent = "(" + cand.length + ")";
+      var cb = $("f-candidates");
+      cb.textContent = "";
+      cand.forEach(function (c) {
+        var e = c.evidence || {};
+        function decide(what) {
+          return el("button", { type: "button", cls: "link", text: ft("f_" + what), onclick: function () {
+            $("f-candidate-error").textContent = "";
+            call("POST", "/api/v1/candidates/" + c.id + "/" + what, {}).then(function (r) {
+              if (r.status !== 200) $("f-candidate-error").textContent = apiError(r);
+              loadFilters();
+            }, function () {});
+          } });
+        }
+        cb.appendChild(el("tr", { "data-candidate": c.id }, [
+          el("td", { text: "#" + c.id }),
+          el("td", { text: ft("f_" + c.status) }),
+          el("td", { text: c.lat.toFixed(4) + "N " + c.lon.toFixed(4) + "E · " + BW.fmtDistance(c.buffer_km) }),
+          el("td", { text: c.origin }),
+          el("td", { cls: "small", text: e.days + " " + ft("f_days") + " · " + e.months + " " + ft("f_months") + " · " +
+            e.detections + " " + ft("f_detections") + " · " + ft("f_night") + " " + Math.round((e.night_share || 0) * 100) + "%" }),
+          el("td", {}, act && c.status === "pending" ? [decide("approve"), " ", decide("reject")] : [])
+        ]));
+      });
+    }
+    $("filters").hidden = !any;
+  }
+
+  function setupFilters(paths) {
+    filterPaths = {
+      suppressed: !!(paths["/api/v1/detections/suppressed"] || {}).get,
+      silences: !!(paths["/api/v1/silences"] || {}).get,
+      candidates: !!(paths["/api/v1/candidates"] || {}).get
+    };
+    loadFilters();
+  }
+
+  $("f-reason-go").addEventListener("click", loadFilters);
+  $("f-reason").addEventListener("keydown", function (e) { if (e.key === "Enter") loadFilters(); });
+  $("f-silences-all").addEventListener("change", loadFilters);
+  $("f-silence-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var f = e.target, err = $("f-silence-error");
+    err.textContent = "";
+    var start = f.start.value ? new Date(f.start.value) : new Date();
+    var hours = parseFloat(f.hours.value);
+    var end = new Date(start.getTime() + (isFinite(hours) ? hours : 0) * 3600000);
+    call("POST", "/api/v1/silences", {
+      circle: { lon: parseFloat(f.lon.value), lat: parseFloat(f.lat.value), radius_km: parseFloat(f.radius_km.value) },
+      start: start.toISOString(), end: end.toISOString(), comment: f.comment.value.trim()
+    }).then(function (r) {
+      if (r.status !== 201) { err.textContent = apiError(r); return; }
+      if (r.data.overlaps && r.data.overlaps.length) {
+        err.textContent = ft("f_overlaps") + ": " + r.data.overlaps.map(function (o) { return "#" + o.id + " " + o.comment; }).join(", ");
+      }
+      f.comment.value = "";
+      loadFilters();
+    }, function () { err.textContent = t("offline"); });
+  });
+
   /* Links to the filter's data (suppressed detections, silences, candidates) only when this
      server has those endpoints; the console does not depend on them. */
   function probeOtherApis() {
@@ -239,6 +414,7 @@
       var wanted = Object.keys(r.data.paths).filter(function (p) {
         return /suppress|silence|candidate/.test(p) && p.indexOf("{") < 0 && r.data.paths[p].get;
       });
+      setupFilters(r.data.paths);
       var nav = $("other-apis");
       nav.textContent = "";
       nav.hidden = !wanted.length;
@@ -277,7 +453,7 @@
     }, function () { $("login-error").textContent = t("offline"); });
   });
   $("logout").addEventListener("click", logout);
-  $("lang").addEventListener("click", function () { BW.setLang(BW.lang() === "zh" ? "en" : "zh"); render(); if (selected) loadDetail(selected); });
+  $("lang").addEventListener("click", function () { BW.setLang(BW.lang() === "zh" ? "en" : "zh"); render(); renderFilters(); if (selected) loadDetail(selected); });
   $("filter-state").addEventListener("change", render);
   $("filter-text").addEventListener("input", render);
   $("d-close").addEventListener("click", function () { selected = null; $("detail").hidden = true; render(); });

@@ -263,6 +263,12 @@
     renderDistance(a);
     renderNav(a);
     renderActions(a, st);
+    /* Photos still waiting for signal; sent ones appear under 照片 once the server has them. */
+    var chosen = $("chosen");
+    chosen.textContent = "";
+    pendingFor(a.alert_id).filter(function (o) { return o.kind === "photo"; }).forEach(function (o) {
+      chosen.appendChild(el("li", { cls: "small", text: (o.name || "photo") + " · " + t("queued") }));
+    });
   }
 
   function renderDistance(a) {
@@ -460,10 +466,8 @@
   $("photo-input").addEventListener("change", function (e) {
     var files = Array.prototype.slice.call(e.target.files || []);
     var id = current;
-    Promise.all(files.map(function (f) {
-      $("chosen").appendChild(el("li", { cls: "small", text: f.name + " · " + t("queued") }));
-      return queuePhoto(id, f);
-    })).then(function () { e.target.value = ""; render(); flush(); });
+    Promise.all(files.map(function (f) { return queuePhoto(id, f); }))
+      .then(function () { e.target.value = ""; render(); flush(); });
   });
 
   $("verify-form").addEventListener("submit", function (e) {
@@ -476,8 +480,10 @@
     if (f.note.value.trim()) body.note = f.note.value.trim();
     queueAction(current, body);
     f.reset();
-    $("chosen").textContent = "";
   });
+
+  /* Keeps the page itself for reopening without signal (HTTPS or localhost only). */
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/patrol-sw.js", { scope: "/patrol" }).catch(function () {});
 
   fillOutcomes();
   render();

@@ -6,17 +6,17 @@
 //! key is unique; an ingest batch lands in one transaction or not at all; alert transitions are
 //! append-only (enforced by triggers, not by convention).
 
+mod outbox;
 mod sources;
 mod sqlite;
 mod types;
-mod outbox;
 mod users;
 mod verification;
 
+pub use outbox::{OutboxItem, OutboxRow, OutboxStore, PendingAlert};
 pub use sources::*;
 pub use sqlite::SqliteStore;
 pub use types::*;
-pub use outbox::{OutboxItem, OutboxRow, OutboxStore, PendingAlert};
 pub use users::{NewUser, Role, User, UserStore};
 pub use verification::*;
 

@@ -53,13 +53,25 @@ pub trait OutboxStore {
     fn enqueue(&mut self, items: &[OutboxItem], cursor: Option<i64>) -> Result<usize>;
     fn due_notifications(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutboxRow>>;
     fn mark_delivered(&mut self, id: i64, at: DateTime<Utc>, detail: &str) -> Result<()>;
-    fn mark_failed(&mut self, id: i64, at: DateTime<Utc>, error: &str, retry_at: DateTime<Utc>) -> Result<()>;
+    fn mark_failed(
+        &mut self,
+        id: i64,
+        at: DateTime<Utc>,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<()>;
     fn notifications(&self) -> Result<Vec<OutboxRow>>;
     /// Alerts not yet verified, closed or cancelled.
     fn pending_alerts(&self) -> Result<Vec<PendingAlert>>;
     /// Marks an alert overdue for `step` and queues the escalations, atomically; false when it
     /// was already marked for that step.
-    fn mark_overdue(&mut self, alert_id: i64, step: &str, at: DateTime<Utc>, escalations: &[OutboxItem]) -> Result<bool>;
+    fn mark_overdue(
+        &mut self,
+        alert_id: i64,
+        step: &str,
+        at: DateTime<Utc>,
+        escalations: &[OutboxItem],
+    ) -> Result<bool>;
 }
 
 const OUTBOX_COLUMNS: &str =
@@ -131,7 +143,11 @@ impl OutboxStore for SqliteStore {
     fn notify_cursor(&self) -> Result<i64> {
         Ok(self
             .connection()
-            .query_row("SELECT last_alert_id FROM notify_cursor WHERE id = 1", [], |r| r.get(0))
+            .query_row(
+                "SELECT last_alert_id FROM notify_cursor WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
             .optional()?
             .unwrap_or(0))
     }
@@ -177,7 +193,13 @@ impl OutboxStore for SqliteStore {
         Ok(())
     }
 
-    fn mark_failed(&mut self, id: i64, at: DateTime<Utc>, error: &str, retry_at: DateTime<Utc>) -> Result<()> {
+    fn mark_failed(
+        &mut self,
+        id: i64,
+        at: DateTime<Utc>,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<()> {
         let tx = self.connection_mut().transaction()?;
         tx.execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
@@ -195,7 +217,9 @@ impl OutboxStore for SqliteStore {
         let mut stmt = self
             .connection()
             .prepare(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id"))?;
-        let rows = stmt.query_map([], outbox_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = stmt
+            .query_map([], outbox_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         finish(rows)
     }
 
@@ -217,23 +241,31 @@ impl OutboxStore for SqliteStore {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()
-            .map(|(alert_id, state, created, region_id, county_id, overdue_step)| {
-                Ok(PendingAlert {
-                    alert_id,
-                    state: AlertState::parse(&state).ok_or(StoreError::Corrupt {
-                        column: "alerts.state",
-                        value: state.clone(),
-                    })?,
-                    created_at: parse_time("alerts.created_at", &created)?,
-                    region_id,
-                    county_id,
-                    overdue_step,
-                })
-            })
+            .map(
+                |(alert_id, state, created, region_id, county_id, overdue_step)| {
+                    Ok(PendingAlert {
+                        alert_id,
+                        state: AlertState::parse(&state).ok_or(StoreError::Corrupt {
+                            column: "alerts.state",
+                            value: state.clone(),
+                        })?,
+                        created_at: parse_time("alerts.created_at", &created)?,
+                        region_id,
+                        county_id,
+                        overdue_step,
+                    })
+                },
+            )
             .collect()
     }
 
-    fn mark_overdue(&mut self, alert_id: i64, step: &str, at: DateTime<Utc>, escalations: &[OutboxItem]) -> Result<bool> {
+    fn mark_overdue(
+        &mut self,
+        alert_id: i64,
+        step: &str,
+        at: DateTime<Utc>,
+        escalations: &[OutboxItem],
+    ) -> Result<bool> {
         let now = fmt_time(at);
         let tx = self.connection_mut().transaction()?;
         let changed = tx.execute(

@@ -510,12 +510,8 @@ fn detection_row(r: &rusqlite::Row<'_>) -> SourceResult<StoredDetection> {
         detection: Detection {
             source: SourceKind::parse(&source)
                 .ok_or_else(|| corrupt("detections.source", &source))?,
-            instrument: match instrument.as_str() {
-                "MODIS" => Instrument::Modis,
-                "VIIRS" => Instrument::Viirs,
-                "AHI" => Instrument::Ahi,
-                other => return Err(corrupt("detections.instrument", other)),
-            },
+            instrument: Instrument::parse(&instrument)
+                .ok_or_else(|| corrupt("detections.instrument", &instrument))?,
             satellite: r.get(3)?,
             acq_time: parse_time("detections.acq_time", &acq)?,
             lon: r.get(5)?,

@@ -268,11 +268,12 @@ impl Store for SqliteStore {
                 })?
                 .map(|m| {
                     let (lon, lat, frp_mw, scan, track, instrument, acq) = m?;
-                    let nominal = match instrument.as_str() {
-                        "MODIS" => 1.0,
-                        "VIIRS" => 0.375,
-                        _ => 2.0,
-                    };
+                    let nominal = burnwatch_core::Instrument::parse(&instrument)
+                        .map(burnwatch_core::detection::nominal_pixel_km)
+                        .ok_or_else(|| StoreError::Corrupt {
+                            column: "detections.instrument",
+                            value: instrument.clone(),
+                        })?;
                     let (s, t) = (scan.unwrap_or(nominal), track.unwrap_or(nominal));
                     Ok(EventMember {
                         lon,

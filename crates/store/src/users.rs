@@ -78,7 +78,12 @@ pub trait UserStore {
     fn users(&self) -> Result<Vec<User>>;
     fn set_user_disabled(&mut self, username: &str, disabled: bool) -> Result<User>;
     /// Stores a token (by its hash) for a user until `expires_at`.
-    fn add_token(&mut self, token_sha256: &str, user_id: i64, expires_at: DateTime<Utc>) -> Result<()>;
+    fn add_token(
+        &mut self,
+        token_sha256: &str,
+        user_id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
     /// The enabled user owning an unexpired token.
     fn user_by_token(&self, token_sha256: &str, now: DateTime<Utc>) -> Result<Option<User>>;
     fn region_exists(&self, id: &str, level: &str) -> Result<bool>;
@@ -87,11 +92,29 @@ pub trait UserStore {
 const USER_COLUMNS: &str =
     "id, username, display_name, role, region_id, disabled, password_hash, created_at";
 
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, String, Option<String>, bool, String, String)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserTuple> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
 }
 
-type UserTuple = (i64, String, String, String, Option<String>, bool, String, String);
+type UserTuple = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    bool,
+    String,
+    String,
+);
 
 fn to_user(t: UserTuple) -> Result<User> {
     let (id, username, display_name, role, region_id, disabled, password_hash, created_at) = t;
@@ -141,10 +164,12 @@ impl UserStore for SqliteStore {
     }
 
     fn users(&self) -> Result<Vec<User>> {
-        let mut stmt = self
-            .connection()
-            .prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY username"))?;
-        let rows = stmt.query_map([], user_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = self.connection().prepare(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+        ))?;
+        let rows = stmt
+            .query_map([], user_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter().map(to_user).collect()
     }
 
@@ -167,7 +192,12 @@ impl UserStore for SqliteStore {
             .ok_or(StoreError::NoSuchUser(username.to_owned()))
     }
 
-    fn add_token(&mut self, token_sha256: &str, user_id: i64, expires_at: DateTime<Utc>) -> Result<()> {
+    fn add_token(
+        &mut self,
+        token_sha256: &str,
+        user_id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
         self.connection().execute(
             "INSERT INTO api_tokens (token_sha256, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![token_sha256, user_id, fmt_time(Utc::now()), fmt_time(expires_at)],

@@ -63,6 +63,7 @@ pub fn routes(config: &PatrolConfig) -> Router<ApiState> {
         .route("/api/v1/regions/{id}", get(region))
         .route("/api/v1/stream", get(stream::stream))
         .route("/patrol", get(web::patrol_page))
+        .route("/patrol-sw.js", get(web::service_worker))
         .route("/console", get(web::console_page))
         .route("/static/{name}", get(web::asset))
         .layer(Extension(shared))
@@ -742,6 +743,25 @@ async fn review(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_openapi_fragment_describes_every_route() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../openapi-patrol.json")).unwrap();
+        for path in [
+            "/api/v1/outcomes",
+            "/api/v1/alerts/{id}/nav",
+            "/api/v1/alerts/{id}/photos",
+            "/api/v1/alerts/{id}/actions",
+            "/api/v1/alerts/{id}/verification",
+            "/api/v1/alerts/{id}/review",
+            "/api/v1/photos/{id}",
+            "/api/v1/regions/{id}",
+            "/api/v1/stream",
+        ] {
+            assert!(doc["paths"][path].is_object(), "{path} is not described");
+        }
+    }
 
     #[test]
     fn device_fix_is_optional_but_checked() {

@@ -42,6 +42,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/patrol.js"),
     },
     Asset {
+        name: "patrol-sw.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/patrol-sw.js"),
+    },
+    Asset {
         name: "console.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/console.js"),
@@ -111,9 +116,14 @@ pub(crate) async fn console_page(headers: HeaderMap) -> Response {
     serve("console.html", &headers)
 }
 
+/// Served from the root so it may control `/patrol`.
+pub(crate) async fn service_worker(headers: HeaderMap) -> Response {
+    serve("patrol-sw.js", &headers)
+}
+
 pub(crate) async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    // Pages are reached by their own paths; /static/ holds what they load.
-    if name.ends_with(".html") {
+    // Pages and the service worker are reached by their own paths; /static/ holds what they load.
+    if name.ends_with(".html") || name == "patrol-sw.js" {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
     serve(&name, &headers)
