@@ -4,7 +4,9 @@
 //! (`BURNWATCH_BENCH_DETECTIONS` scales it down for a quick look).
 
 use burnwatch_core::reports_config::{ReportsConfig, Season};
-use burnwatch_stats::{compute, render_stats, GroupBy, Lang, PeriodSpec, StatsFormat, StatsRequest};
+use burnwatch_stats::{
+    compute, render_stats, GroupBy, Lang, PeriodSpec, StatsFormat, StatsRequest,
+};
 use burnwatch_store::{RegionRow, SqliteStore, Store};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
@@ -28,6 +30,15 @@ fn square(lon: f64, lat: f64, d: f64) -> String {
     )
 }
 
+/// One transition: from, to, at, outcome, note.
+type Step = (
+    Option<&'static str>,
+    &'static str,
+    String,
+    Option<&'static str>,
+    Option<String>,
+);
+
 /// Loads the season straight through SQL (the ingest path would take hours for a million
 /// pixels and is benchmarked on its own).
 fn populate(store: &mut SqliteStore, detections: usize, alerts: usize) -> rusqlite::Result<()> {
@@ -47,7 +58,11 @@ fn populate(store: &mut SqliteStore, detections: usize, alerts: usize) -> rusqli
                 name: format!("镇{}-{}", c + 1, t + 1),
                 level: "township".into(),
                 parent_id: Some(county.clone()),
-                geometry: square(116.0 + c as f64 * 0.5 + (t % 5) as f64 * 0.1, 35.0 + (t / 5) as f64 * 0.1, 0.1),
+                geometry: square(
+                    116.0 + c as f64 * 0.5 + (t % 5) as f64 * 0.1,
+                    35.0 + (t / 5) as f64 * 0.1,
+                    0.1,
+                ),
             });
         }
     }
@@ -90,14 +105,33 @@ fn populate(store: &mut SqliteStore, detections: usize, alerts: usize) -> rusqli
     )?;
     let per_event = detections as f64 * 0.9 / alerts as f64;
     let mut written = 0usize;
+    // Fires get their ids as they arrive, so ids follow time (as they do in a real store).
+    let mut starts: Vec<i64> = (0..alerts)
+        .map(|_| rng.random_range(0..season_secs))
+        .collect();
+    starts.sort_unstable();
     for a in 1..=alerts as i64 {
         let c = rng.random_range(0..COUNTIES);
         let county = format!("3799{:02}", c + 1);
-        let township = format!("{county}{:03}", rng.random_range(0..TOWNSHIPS_PER_COUNTY) + 1);
-        let first = season_start + Duration::seconds(rng.random_range(0..season_secs));
-        let (lon, lat) = (116.0 + rng.random::<f64>() * 3.0, 35.0 + rng.random::<f64>() * 0.5);
+        let township = format!(
+            "{county}{:03}",
+            rng.random_range(0..TOWNSHIPS_PER_COUNTY) + 1
+        );
+        let first = season_start + Duration::seconds(starts[a as usize - 1]);
+        let (lon, lat) = (
+            116.0 + rng.random::<f64>() * 3.0,
+            35.0 + rng.random::<f64>() * 0.5,
+        );
         let n = ((per_event * 2.0 * rng.random::<f64>()).round() as usize).max(1);
-        ev.execute(rusqlite::params![a, fmt(first), lon, lat, n as i64, township, county])?;
+        ev.execute(rusqlite::params![
+            a,
+            fmt(first),
+            lon,
+            lat,
+            n as i64,
+            township,
+            county
+        ])?;
         for _ in 0..n {
             written += 1;
             det.execute(rusqlite::params![
@@ -114,15 +148,21 @@ fn populate(store: &mut SqliteStore, detections: usize, alerts: usize) -> rusqli
         }
         let created = first + Duration::minutes(rng.random_range(20..200));
         let mut at = created;
+        // The alert's story first (its final state goes on the alert row), then the rows.
         let mut state = "new";
-        tr.execute(rusqlite::params![a, None::<String>, "new", fmt(at), None::<String>, None::<String>])?;
+        let mut story: Vec<Step> = vec![(None, "new", fmt(at), None, None)];
         let mut outcome = None;
         if rng.random::<f64>() < 0.03 {
             at += Duration::minutes(rng.random_range(5..100));
-            tr.execute(rusqlite::params![a, state, "cancelled", fmt(at), None::<String>, None::<String>])?;
+            story.push((Some(state), "cancelled", fmt(at), None, None));
             state = "cancelled";
         } else {
-            for (next, p) in [("received", 0.93), ("en_route", 0.9), ("on_scene", 0.92), ("verified", 0.9)] {
+            for (next, p) in [
+                ("received", 0.93),
+                ("en_route", 0.9),
+                ("on_scene", 0.92),
+                ("verified", 0.9),
+            ] {
                 if rng.random::<f64>() > p {
                     break;
                 }
@@ -134,11 +174,21 @@ fn populate(store: &mut SqliteStore, detections: usize, alerts: usize) -> rusqli
                 } else {
                     (None, None)
                 };
-                tr.execute(rusqlite::params![a, state, next, fmt(at), o, note])?;
+                story.push((Some(state), next, fmt(at), o, note));
                 state = next;
             }
         }
-        al.execute(rusqlite::params![a, township, county, state, outcome, fmt(created)])?;
+        al.execute(rusqlite::params![
+            a,
+            township,
+            county,
+            state,
+            outcome,
+            fmt(created)
+        ])?;
+        for (from, to, at, o, note) in story {
+            tr.execute(rusqlite::params![a, from, to, at, o, note])?;
+        }
     }
     // The rest: held back by the filters, outside every township, or off cropland.
     while written < detections {
@@ -147,9 +197,16 @@ fn populate(store: &mut SqliteStore, detections: usize, alerts: usize) -> rusqli
         let r: f64 = rng.random();
         let c = rng.random_range(0..COUNTIES);
         let county = format!("3799{:02}", c + 1);
-        let township = format!("{county}{:03}", rng.random_range(0..TOWNSHIPS_PER_COUNTY) + 1);
+        let township = format!(
+            "{county}{:03}",
+            rng.random_range(0..TOWNSHIPS_PER_COUNTY) + 1
+        );
         let (reason, inside, class) = if r < 0.7 {
-            (Some(format!("registry:{}:电厂", rng.random_range(1..40))), true, None)
+            (
+                Some(format!("registry:{}:电厂", rng.random_range(1..40))),
+                true,
+                None,
+            )
         } else if r < 0.8 {
             (Some("silence:3:检修".to_owned()), true, None)
         } else if r < 0.9 {
@@ -180,11 +237,17 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let alerts = (detections / 10).max(1);
+    // BURNWATCH_BENCH_DB keeps the store for another run (or for a look with sqlite3).
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let path = dir.path().join("bench.sqlite");
+    let path = std::env::var_os("BURNWATCH_BENCH_DB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("bench.sqlite"));
+    let fresh = !path.exists();
     let mut store = SqliteStore::open(&path).expect("store");
     let t = Instant::now();
-    populate(&mut store, detections, alerts).expect("populate");
+    if fresh {
+        populate(&mut store, detections, alerts).expect("populate");
+    }
     let counts = store.counts().expect("counts");
     println!(
         "store: {} detections ({} suppressed), {} events, {} alerts, {} transitions; loaded in {:.1} s",

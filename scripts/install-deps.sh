@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs what burnwatch needs from Debian: GDAL (headers and tools) and pkg-config.
+# Installs what burnwatch needs from Debian: GDAL (headers and tools), pkg-config, and chromium
+# with CJK fonts (the daily bulletin's PDF and screenshots).
 # Idempotent: does nothing when everything is already installed.
 set -euo pipefail
 
-packages=(libgdal-dev gdal-bin pkg-config)
+packages=(libgdal-dev gdal-bin pkg-config chromium fonts-noto-cjk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

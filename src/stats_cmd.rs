@@ -162,8 +162,7 @@ pub fn bulletin_cmd(config_path: &Path, args: BulletinArgs) -> Result<()> {
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    std::fs::write(&args.out, &html)
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    std::fs::write(&args.out, &html).with_context(|| format!("writing {}", args.out.display()))?;
     println!(
         "bulletin {}: {} fire points in {} townships, {} alerts; page {}",
         b.date,

@@ -90,7 +90,8 @@ fn the_page_has_the_provincial_table_the_summary_and_the_exclusions() {
         assert!(html.contains(expected), "{expected} missing");
     }
     // The map: three townships (one shaded for its 3 points), two county outlines, 3 points.
-    let svg = &html[html.find("<svg").unwrap()..html.find("</svg>").unwrap()];
+    let map = &html[html.find("<div class=\"map\">").unwrap()..];
+    let svg = &map[..map.find("</svg>").unwrap()];
     let townships =
         &svg[svg.find("class=\"townships\"").unwrap()..svg.find("class=\"counties\"").unwrap()];
     assert_eq!(townships.matches("<path").count(), 3);
@@ -109,6 +110,12 @@ fn the_page_has_the_provincial_table_the_summary_and_the_exclusions() {
         "three points and the legend's marker"
     );
     assert!(svg.contains(">甲镇 3</text>"));
+    // The season so far as bars, one a day: 1 June (E0) and 2 June (E1's three pixels).
+    let chart = &html[html.find("<div class=\"chart\">").unwrap()..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    assert!(chart.contains("三夏逐日卫星火点"));
+    assert_eq!(chart.matches("<rect").count(), 2);
+    assert!(chart.contains("<title>2025-06-02 3</title>"));
 }
 
 #[test]

@@ -161,6 +161,12 @@ fn statistics_round_trip_through_xlsx() {
     let notes: Vec<String> = rows.iter().flat_map(|r| r.iter().map(text)).collect();
     assert!(notes.iter().any(|n| n.contains("不含云覆盖下火点")));
 
+    let by_day = sheet(&out, "逐日");
+    assert_eq!(by_day.len(), 31, "a header and the 30 days of June");
+    assert_eq!(text(&by_day[2][0]), "2025-06-02");
+    assert_eq!(by_day[2][1], Data::Float(3.0));
+    assert_eq!(by_day[2][3], Data::Float(1.0));
+
     let unverified = sheet(&out, "未核查预警");
     assert_eq!(unverified.len(), 3);
     assert_eq!(unverified[1][0], Data::Float(f.alerts["E3"] as f64));

@@ -161,6 +161,24 @@ fn the_first_fire_and_the_concealment_list_name_places() {
     assert_eq!(r.unverified[0].state, "received");
     assert_eq!(r.unverified[1].state, "new");
     assert!(r.unverified.iter().all(|u| u.overdue));
+    // Day by day, in local dates: E3's second pixel (17:10 UTC) is on the 16th, E4 on the 21st.
+    assert_eq!(r.daily.len(), 30);
+    let day = |d: u32| &r.daily[d as usize - 1];
+    let points: Vec<(u32, u64)> = (1..=30)
+        .map(|d| (d, day(d).points))
+        .filter(|x| x.1 > 0)
+        .collect();
+    assert_eq!(
+        points,
+        [(1, 1), (2, 3), (10, 1), (15, 1), (16, 1), (21, 1), (25, 1)]
+    );
+    let alerts: Vec<u32> = (1..=30).filter(|d| day(*d).alerts > 0).collect();
+    assert_eq!(alerts, [1, 2, 10, 15, 21, 25]);
+    assert_eq!(day(2).confirmed_straw_burns, 1);
+    assert_eq!(
+        r.daily.iter().map(|d| d.confirmed_straw_burns).sum::<u64>(),
+        1
+    );
     assert!((r.unverified[0].age_hours - 2000.0 / 60.0).abs() < 1e-9);
 }
 
@@ -355,4 +373,43 @@ fn the_command_refuses_bad_input_with_the_reason() {
     );
     fails(&["stats"], "--from");
     fails(&["stats", "--season", "三夏", "--format", "xlsx"], "--out");
+}
+
+#[test]
+fn the_stored_day_counts_follow_lifts_reroutes_and_deletions() {
+    let f = build();
+    let conn = rusqlite::Connection::open(&f.db).unwrap();
+    // A lifted silence, a detection moved to another township, the camera's record removed.
+    conn.execute(
+        "UPDATE detections SET suppressed_by = NULL WHERE suppressed_by LIKE 'silence:%'",
+        [],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE detections SET region_id = ?1, county_id = ?2
+         WHERE id = (SELECT MIN(id) FROM detections WHERE region_id = ?3 AND suppressed_by IS NULL)",
+        [A2, A, A1],
+    )
+    .unwrap();
+    conn.execute("DELETE FROM detections WHERE source = 'camera'", [])
+        .unwrap();
+    let r = report(&f, GroupBy::Township, None);
+    assert_eq!(r.total.detections.points, 10);
+    assert_eq!(r.total.detections.suppressed, 2);
+    assert_eq!(r.total.detections.camera, 0);
+    // Every township's figure equals a direct count over the detections table.
+    for row in &r.rows {
+        let direct: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM detections WHERE region_id = ?1 AND suppressed_by IS NULL
+                   AND fire_class IS NOT 'not_straw' AND source <> 'camera'
+                   AND acq_time >= '2025-05-31T16:00:00Z' AND acq_time < '2025-06-30T16:00:00Z'",
+                [row.region_id.as_deref().unwrap()],
+                |x| x.get(0),
+            )
+            .unwrap();
+        assert_eq!(row.detections.points as i64, direct, "{:?}", row.region_id);
+    }
+    assert_eq!(row(&r, A2).detections.points, 3);
+    assert_eq!(row(&r, B1).detections.points, 4);
 }

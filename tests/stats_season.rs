@@ -609,6 +609,28 @@ fn a_simulated_season_agrees_with_a_naive_count_of_the_raw_tables() {
             c,
         );
     }
+    // The daily series adds up to the period's figures.
+    assert_eq!(report.daily.len(), 73);
+    assert_eq!(
+        report.daily.iter().map(|d| d.points).sum::<u64>(),
+        total.points
+    );
+    assert_eq!(
+        report.daily.iter().map(|d| d.alerts).sum::<u64>(),
+        total.alerts
+    );
+    assert_eq!(
+        report
+            .daily
+            .iter()
+            .map(|d| d.confirmed_straw_burns)
+            .sum::<u64>(),
+        total
+            .outcomes
+            .get("confirmed_straw_burn")
+            .copied()
+            .unwrap_or(0)
+    );
     // The one township without cropland leaves its county and the total without an area.
     assert!(report.total.cropland_ha.is_none());
     assert_eq!(

@@ -375,6 +375,11 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
              [server]\nlisten = \"127.0.0.1:8080\"\n\n\
              [inbox]\ndir = \"../var/inbox\"\nscan_interval_secs = 1\nsettle_secs = 1\n\n\
              [frames]\ndir = \"../var/frames\"\n\n\
+             # Statistics and bulletins: the seasons and the cropland behind points per 1,000 ha.\n\
+             [reports]\nprefecture_name = \"{DEMO_PREFECTURE_NAME}\"\nprefecture_code = \"379900\"\n\n\
+             [[reports.seasons]]\nname = \"三夏\"\nstart = 2025-05-20\nend = 2025-07-31\n\n\
+             [[reports.seasons]]\nname = \"三秋\"\nstart = 2025-09-20\nend = 2025-11-20\n\n\
+             [reports.cropland_ha]\n\"379900\" = 108000\n\"379901\" = 27000\n\"379902\" = 27000\n\"379903\" = 27000\n\"379904\" = 27000\n\n\
              # NASA FIRMS polling: set FIRMS_MAP_KEY in the environment and uncomment.\n\
              # [firms]\n# products = [\"VIIRS_SNPP_NRT\", \"VIIRS_NOAA20_NRT\", \"VIIRS_NOAA21_NRT\", \"MODIS_NRT\"]\n\
              # interval_secs = 600\n"

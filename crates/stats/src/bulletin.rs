@@ -72,7 +72,10 @@ pub fn bulletin(
 
     let season = match config.season_of(request.date) {
         Some(s) => {
-            let mut r = StatsRequest::new(PeriodSpec::dates(s.start, request.date), GroupBy::Prefecture);
+            let mut r = StatsRequest::new(
+                PeriodSpec::dates(s.start, request.date),
+                GroupBy::Prefecture,
+            );
             r.as_of = request.as_of;
             let mut report = compute(conn, config, &r)?;
             report.period.season = Some(s.name.clone());
@@ -85,7 +88,8 @@ pub fn bulletin(
     let regions = Regions::load(conn)?;
     let mut stmt = conn.prepare(
         "SELECT d.id, d.acq_time, d.lon, d.lat, d.region_id, d.county_id, d.satellite, a.id
-         FROM detections d LEFT JOIN alerts a ON a.event_id = d.event_id
+         FROM detections d INDEXED BY detections_acq_time
+         LEFT JOIN alerts a ON a.event_id = d.event_id
          WHERE d.acq_time >= ?1 AND d.acq_time < ?2 AND d.suppressed_by IS NULL
            AND d.region_id IS NOT NULL AND d.fire_class IS NOT 'not_straw'
            AND d.source NOT LIKE 'camera%'
@@ -98,12 +102,9 @@ pub fn bulletin(
     let mut points = Vec::new();
     while let Some(r) = rows.next()? {
         let township: String = r.get(4)?;
-        let county: Option<String> = r.get::<_, Option<String>>(5)?.or_else(|| {
-            regions
-                .by_id
-                .get(&township)
-                .and_then(|t| t.parent.clone())
-        });
+        let county: Option<String> = r
+            .get::<_, Option<String>>(5)?
+            .or_else(|| regions.by_id.get(&township).and_then(|t| t.parent.clone()));
         points.push(BulletinPoint {
             city: config.prefecture_name.clone(),
             county: regions.name(county.as_deref()).or(county),

@@ -43,6 +43,8 @@ tr { break-inside: avoid; page-break-inside: avoid; }
 tfoot td { font-weight: bold; }
 .map { text-align: center; break-inside: avoid; page-break-inside: avoid; }
 .map svg { width: 100%; height: auto; max-height: 150mm; }
+.chart { margin-top: 3mm; break-inside: avoid; page-break-inside: avoid; }
+.chart svg { width: 100%; height: auto; }
 .notes li { margin: 0.5mm 0; }
 .exclusion { font-weight: bold; }
 .empty { text-align: center; color: #444; }
@@ -70,7 +72,12 @@ fn summary(b: &Bulletin, lang: Lang) -> String {
         .prefecture_name
         .clone()
         .unwrap_or_else(|| lb::PREFECTURE.get(lang).to_owned());
-    let counties = b.day.rows.iter().filter(|r| r.detections.points > 0).count();
+    let counties = b
+        .day
+        .rows
+        .iter()
+        .filter(|r| r.detections.points > 0)
+        .count();
     let townships = b.township_counts.values().filter(|n| **n > 0).count();
     let outcomes: Vec<String> = ALL_OUTCOMES
         .iter()
@@ -154,6 +161,29 @@ fn summary(b: &Bulletin, lang: Lang) -> String {
         };
     }
     html
+}
+
+/// The season so far, day by day.
+fn season_chart(b: &Bulletin, lang: Lang) -> String {
+    let Some(season) = &b.season else {
+        return String::new();
+    };
+    let days: Vec<(chrono::NaiveDate, u64)> =
+        season.daily.iter().map(|d| (d.date, d.points)).collect();
+    let title = match lang {
+        Lang::Zh => format!(
+            "{}逐日卫星火点",
+            season.period.season.clone().unwrap_or_default()
+        ),
+        Lang::En => format!(
+            "{} fire points by day",
+            season.period.season.clone().unwrap_or_default()
+        ),
+    };
+    format!(
+        "<div class=\"chart\">{}</div>",
+        crate::map::bar_chart(&days, &title)
+    )
 }
 
 fn county_table(day: &StatsReport, lang: Lang) -> String {
@@ -303,6 +333,7 @@ pub(crate) fn render(b: &Bulletin, lang: Lang) -> String {
 <h2>{h0}</h2>
 {summary}
 {counties}
+{chart}
 <h2>{h1}</h2>
 <div class="map">{map}</div>
 <h2>{h2}</h2>
@@ -323,9 +354,10 @@ pub(crate) fn render(b: &Bulletin, lang: Lang) -> String {
         h3 = heads[3],
         summary = summary(b, lang),
         counties = county_table(&b.day, lang),
+        chart = season_chart(b, lang),
         detail = detail_table(b, lang),
         notes = notes(b, lang),
-        generated = L("生成于", "generated").get(lang),
+        generated = L("数据截至", "data as of").get(lang),
         now = local_time(b.day.as_of),
     )
 }

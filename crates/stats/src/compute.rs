@@ -3,11 +3,11 @@
 //! index, so a season over a million detections stays interactive.
 
 use crate::period::{Period, PeriodSpec};
-use crate::time::{local_date_of, parse_stored, store_text};
+use crate::time::{epoch, local_date_of, parse_stored, store_text, utc_from};
 use crate::StatsError;
-use burnwatch_core::alert::{AlertState, Outcome, ALL_OUTCOMES, ALL_STATES};
+use burnwatch_core::alert::{AlertState, Outcome, ALL_OUTCOMES};
 use burnwatch_core::reports_config::{ReportsConfig, Targets};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -78,6 +78,16 @@ pub struct StatsReport {
     pub first_confirmed: Option<FirstFire>,
     /// The concealment check: every alert of the period nobody verified, oldest first.
     pub unverified: Vec<UnverifiedAlert>,
+    /// Every local day of the period, zeros included (for charts).
+    pub daily: Vec<DailyCount>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DailyCount {
+    pub date: NaiveDate,
+    pub points: u64,
+    pub alerts: u64,
+    pub confirmed_straw_burns: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -223,6 +233,19 @@ impl Regions {
         id.and_then(|i| self.by_id.get(i)).map(|r| r.name.clone())
     }
 
+    /// A record's county, borrowed: as routed, else the township's parent.
+    fn county_ref<'a>(
+        &'a self,
+        township: Option<&str>,
+        county: Option<&'a str>,
+    ) -> Option<&'a str> {
+        county.or_else(|| {
+            township
+                .and_then(|t| self.by_id.get(t))
+                .and_then(|r| r.parent.as_deref())
+        })
+    }
+
     /// A record's county: as routed, else the township's parent.
     fn county_of(&self, township: Option<&str>, county: Option<&str>) -> Option<String> {
         county.map(str::to_owned).or_else(|| {
@@ -349,14 +372,11 @@ pub fn burned_area_from_note(note: &str) -> Option<f64> {
         .take_while(|(_, c)| c.is_ascii_digit() || *c == '.')
         .last()
         .map(|(i, _)| i)?;
-    before[start..].parse::<f64>().ok().filter(|v| v.is_finite())
+    before[start..]
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
 }
-
-const FIELD_STEPS: [&str; 3] = [
-    "'received','en_route','on_scene','verified','closed'",
-    "'on_scene','verified','closed'",
-    "'verified','closed'",
-];
 
 pub fn compute(
     conn: &Connection,
@@ -368,14 +388,36 @@ pub fn compute(
     let filter = regions.filter(request.region.as_deref())?;
     let as_of = request.as_of.unwrap_or_else(Utc::now);
 
-    let mut accs: HashMap<Key, Acc> = HashMap::new();
+    let mut accs = Accs::default();
     let outside = detections(conn, &period, &regions, &mut accs, |acc, counts| {
         acc.det.merge_counts(counts)
     })?;
     events(conn, &period, &regions, &mut accs, |acc, n| acc.events += n)?;
-    let (unverified, first_confirmed) =
-        alerts(conn, config, &period, as_of, &regions, filter.as_ref(), &mut accs)?;
-
+    let mut daily: BTreeMap<NaiveDate, DailyCount> = period
+        .from
+        .iter_days()
+        .take_while(|d| *d <= period.to)
+        .map(|date| {
+            (
+                date,
+                DailyCount {
+                    date,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    daily_points(conn, &period, &regions, filter.as_ref(), &mut daily)?;
+    let (unverified, first_confirmed) = alerts(
+        conn,
+        config,
+        &period,
+        as_of,
+        &regions,
+        filter.as_ref(),
+        &mut accs,
+        &mut daily,
+    )?;
     let previous_period = request
         .compare_previous_year
         .then(|| period.previous_year(config));
@@ -383,11 +425,19 @@ pub fn compute(
         detections(conn, prev, &regions, &mut accs, |acc, c| {
             acc.prev.points += c.points
         })?;
-        events(conn, prev, &regions, &mut accs, |acc, n| acc.prev.events += n)?;
+        events(conn, prev, &regions, &mut accs, |acc, n| {
+            acc.prev.events += n
+        })?;
         previous_alerts(conn, prev, as_of, &regions, &mut accs)?;
     }
 
-    accs.retain(|(t, c), _| t.is_some() && in_filter(filter.as_ref(), t.as_deref(), c.as_deref()));
+    // In key order, so sums of fractional figures (burned area) come out the same however the
+    // rows are grouped.
+    let accs: BTreeMap<Key, Acc> = accs
+        .slots
+        .into_iter()
+        .filter(|((t, c), _)| t.is_some() && in_filter(filter.as_ref(), t.as_deref(), c.as_deref()))
+        .collect();
 
     // Rows: every region of the requested level, with zeros where nothing happened (a zero is
     // a figure too), plus any region the data names that the boundaries no longer have.
@@ -483,7 +533,6 @@ pub fn compute(
         config,
         compare,
     );
-
     let first_fire = first_fire(conn, &period, filter.as_ref(), &regions)?;
     let mut unverified: Vec<UnverifiedAlert> = unverified
         .into_iter()
@@ -495,7 +544,7 @@ pub fn compute(
             )
         })
         .collect();
-    unverified.sort_by(|a, b| (a.first_seen, a.alert_id).cmp(&(b.first_seen, b.alert_id)));
+    unverified.sort_by_key(|a| (a.first_seen, a.alert_id));
 
     Ok(StatsReport {
         targets: config.targets_on(period.from),
@@ -512,6 +561,7 @@ pub fn compute(
         first_fire,
         first_confirmed,
         unverified,
+        daily: daily.into_values().collect(),
     })
 }
 
@@ -650,14 +700,50 @@ pub(crate) fn is_camera(source: &str) -> bool {
     source.starts_with("camera")
 }
 
-fn acc_for<'a>(
-    accs: &'a mut HashMap<Key, Acc>,
-    regions: &Regions,
-    township: Option<String>,
-    county: Option<String>,
-) -> &'a mut Acc {
-    let county = regions.county_of(township.as_deref(), county.as_deref());
-    accs.entry((township, county)).or_default()
+/// The figures of each (township, county) met so far. A season's alerts are looked up here
+/// 100,000 times, so a key is found by borrowed text and allocated only the first time.
+#[derive(Default)]
+struct Accs {
+    by_township: HashMap<String, Vec<(Option<String>, usize)>>,
+    no_township: Vec<(Option<String>, usize)>,
+    slots: Vec<(Key, Acc)>,
+}
+
+impl Accs {
+    fn get(&mut self, regions: &Regions, township: Option<&str>, county: Option<&str>) -> &mut Acc {
+        // A record's county: as routed, else the township's parent.
+        let county = county.or_else(|| {
+            township
+                .and_then(|t| regions.by_id.get(t))
+                .and_then(|r| r.parent.as_deref())
+        });
+        let list = match township {
+            Some(t) => self.by_township.get(t),
+            None => Some(&self.no_township),
+        };
+        let found = list
+            .and_then(|v| v.iter().find(|(c, _)| c.as_deref() == county))
+            .map(|(_, i)| *i);
+        let i = match found {
+            Some(i) => i,
+            None => {
+                let i = self.slots.len();
+                let entry = (county.map(str::to_owned), i);
+                match township {
+                    Some(t) => self
+                        .by_township
+                        .entry(t.to_owned())
+                        .or_default()
+                        .push(entry),
+                    None => self.no_township.push(entry),
+                }
+                let key = (township.map(str::to_owned), county.map(str::to_owned));
+                self.slots.push((key, Acc::default()));
+                i
+            }
+        };
+        &mut self.slots[i].1
+    }
 }
 
 /// Detections of the period, grouped; returns how many lay outside every township.
@@ -665,31 +751,34 @@ fn detections(
     conn: &Connection,
     period: &Period,
     regions: &Regions,
-    accs: &mut HashMap<Key, Acc>,
+    accs: &mut Accs,
     apply: impl Fn(&mut Acc, &DetectionCounts),
 ) -> Result<u64, StatsError> {
-    // The reason's kind is cut in SQL so that the grouping stays small whatever the number of
-    // registry sites or silences.
+    // `detection_counts` is kept per local day by triggers in the store (migration 0003), so a
+    // season is a few thousand rows whatever the number of detections.
     let mut stmt = conn.prepare_cached(
-        "SELECT region_id, county_id, source,
-                CASE WHEN suppressed_by IS NULL THEN NULL
-                     ELSE substr(suppressed_by, 1, instr(suppressed_by || ':', ':') - 1) END,
-                fire_class = 'not_straw', COUNT(*)
-         FROM detections WHERE acq_time >= ?1 AND acq_time < ?2
+        "SELECT region_id, county_id, source, reason, not_straw, SUM(n)
+         FROM detection_counts WHERE day >= ?1 AND day <= ?2
          GROUP BY 1, 2, 3, 4, 5",
     )?;
-    let mut rows = stmt.query(params![
-        store_text(period.start_utc),
-        store_text(period.end_utc)
-    ])?;
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    let mut rows = stmt.query(params![day(period.from), day(period.to)])?;
     let mut outside = 0;
     while let Some(r) = rows.next()? {
-        let township: Option<String> = r.get(0)?;
-        let county: Option<String> = r.get(1)?;
+        let some = |s: String| (!s.is_empty()).then_some(s);
+        let township = some(r.get(0)?);
+        let county = some(r.get(1)?);
         let source: String = r.get(2)?;
-        let reason: Option<String> = r.get(3)?;
-        let not_straw: Option<bool> = r.get(4)?;
-        let n = r.get::<_, i64>(5)? as u64;
+        let reason = some(r.get(3)?);
+        let not_straw = r.get::<_, i64>(4)? != 0;
+        let n = r.get::<_, i64>(5)?;
+        if n == 0 {
+            continue;
+        }
+        let n = u64::try_from(n).map_err(|_| StatsError::Corrupt {
+            column: "detection_counts.n",
+            value: n.to_string(),
+        })?;
         let mut c = DetectionCounts::default();
         let camera = is_camera(&source);
         if camera {
@@ -702,7 +791,7 @@ fn detections(
                 c.suppressed = n;
                 c.suppressed_by.insert(kind, n);
             }
-            None if not_straw == Some(true) => c.not_straw = n,
+            None if not_straw => c.not_straw = n,
             None if !camera => c.points = n,
             None => {}
         }
@@ -710,20 +799,58 @@ fn detections(
             outside += n;
             continue;
         }
-        apply(acc_for(accs, regions, township, county), &c);
+        apply(
+            accs.get(regions, township.as_deref(), county.as_deref()),
+            &c,
+        );
     }
     Ok(outside)
+}
+
+/// Fire points per local day, for the charts.
+fn daily_points(
+    conn: &Connection,
+    period: &Period,
+    regions: &Regions,
+    filter: Option<&RegionRef>,
+    daily: &mut BTreeMap<NaiveDate, DailyCount>,
+) -> Result<(), StatsError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT day, region_id, county_id, SUM(n) FROM detection_counts
+         WHERE day >= ?1 AND day <= ?2 AND reason = '' AND not_straw = 0 AND region_id <> ''
+           AND source NOT LIKE 'camera%'
+         GROUP BY 1, 2, 3",
+    )?;
+    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let mut rows = stmt.query(params![day(period.from), day(period.to)])?;
+    while let Some(r) = rows.next()? {
+        let t = r.get_ref(1)?.as_str()?;
+        let c = Some(r.get_ref(2)?.as_str()?).filter(|c| !c.is_empty());
+        if !in_filter(filter, Some(t), regions.county_ref(Some(t), c)) {
+            continue;
+        }
+        let text = r.get_ref(0)?.as_str()?;
+        let date =
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| StatsError::Corrupt {
+                column: "detection_counts.day",
+                value: text.to_owned(),
+            })?;
+        if let Some(d) = daily.get_mut(&date) {
+            d.points += u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0);
+        }
+    }
+    Ok(())
 }
 
 fn events(
     conn: &Connection,
     period: &Period,
     regions: &Regions,
-    accs: &mut HashMap<Key, Acc>,
+    accs: &mut Accs,
     apply: impl Fn(&mut Acc, u64),
 ) -> Result<(), StatsError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT region_id, county_id, COUNT(*) FROM events
+        "SELECT region_id, county_id, COUNT(*) FROM events INDEXED BY events_first_seen
          WHERE first_seen >= ?1 AND first_seen < ?2 GROUP BY 1, 2",
     )?;
     let mut rows = stmt.query(params![
@@ -732,15 +859,16 @@ fn events(
     ])?;
     while let Some(r) = rows.next()? {
         let n = r.get::<_, i64>(2)? as u64;
-        apply(acc_for(accs, regions, r.get(0)?, r.get(1)?), n);
+        let (t, c) = (
+            r.get_ref(0)?.as_str_or_null()?,
+            r.get_ref(1)?.as_str_or_null()?,
+        );
+        apply(accs.get(regions, t, c), n);
     }
     Ok(())
 }
 
-fn minutes(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
-    (to - from).num_seconds() as f64 / 60.0
-}
-
+#[allow(clippy::too_many_arguments)] // one pass fills every figure the alerts feed
 /// Alerts of the period with the first time each field step was reached (by `as_of`); returns
 /// the unverified ones and the first fire confirmed as straw burning.
 fn alerts(
@@ -750,77 +878,95 @@ fn alerts(
     as_of: DateTime<Utc>,
     regions: &Regions,
     filter: Option<&RegionRef>,
-    accs: &mut HashMap<Key, Acc>,
+    accs: &mut Accs,
+    daily: &mut BTreeMap<NaiveDate, DailyCount>,
 ) -> Result<(Vec<UnverifiedAlert>, Option<FirstFire>), StatsError> {
-    let sql = format!(
+    // `alert_steps` holds the first time each alert entered each state (kept by a trigger on
+    // the append-only transitions, migration 0003); whatever happened after `as_of` is ignored.
+    let mut stmt = conn.prepare_cached(
         "SELECT a.id, a.region_id, a.county_id, a.created_at, e.first_seen, e.lon, e.lat,
-                MIN(CASE WHEN t.to_state IN ({}) THEN t.at END),
-                MIN(CASE WHEN t.to_state IN ({}) THEN t.at END),
-                MIN(CASE WHEN t.to_state IN ({}) THEN t.at END),
-                MAX(CASE WHEN t.to_state = 'verified' THEN t.outcome END),
-                MAX(CASE WHEN t.to_state = 'verified' THEN t.burned_area_mu END),
-                MAX(CASE WHEN t.to_state = 'verified' THEN t.note END),
-                MAX(t.to_state = 'cancelled'),
-                MAX(CASE t.to_state WHEN 'new' THEN 0 WHEN 'dispatched' THEN 1
-                     WHEN 'received' THEN 2 WHEN 'en_route' THEN 3 WHEN 'on_scene' THEN 4
-                     WHEN 'verified' THEN 5 WHEN 'closed' THEN 6 WHEN 'cancelled' THEN 7 END)
-         FROM alerts a
-         JOIN events e ON e.id = a.event_id
-         LEFT JOIN alert_transitions t ON t.alert_id = a.id AND t.at <= ?3
-         WHERE e.first_seen >= ?1 AND e.first_seen < ?2
-         GROUP BY a.id",
-        FIELD_STEPS[0], FIELD_STEPS[1], FIELD_STEPS[2]
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
+                s.dispatched_at, s.received_at, s.en_route_at, s.on_scene_at, s.verified_at,
+                s.closed_at, s.cancelled_at, s.outcome, s.burned_area_mu, s.note
+         FROM events e INDEXED BY events_first_seen
+         JOIN alerts a ON a.event_id = e.id
+         LEFT JOIN alert_steps s ON s.alert_id = a.id
+         WHERE e.first_seen >= ?1 AND e.first_seen < ?2",
+    )?;
     let mut rows = stmt.query(params![
         store_text(period.start_utc),
-        store_text(period.end_utc),
-        store_text(as_of)
+        store_text(period.end_utc)
     ])?;
+    let as_of_s = as_of.timestamp();
     let mut unverified = Vec::new();
     let mut first_confirmed: Option<FirstFire> = None;
+    // The targets of each local day (a season may set its own).
+    let mut limits_of_day: HashMap<i64, [Option<f64>; 3]> = HashMap::new();
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        let township: Option<String> = r.get(1)?;
-        let county: Option<String> = r.get(2)?;
-        let created = parse_stored("alerts.created_at", &r.get::<_, String>(3)?)?;
-        let first_seen = parse_stored("events.first_seen", &r.get::<_, String>(4)?)?;
-        let step = |i: usize| -> Result<Option<DateTime<Utc>>, StatsError> {
-            r.get::<_, Option<String>>(i)?
-                .map(|s| parse_stored("alert_transitions.at", &s))
-                .transpose()
+        let township = r.get_ref(1)?.as_str_or_null()?;
+        let county = r.get_ref(2)?.as_str_or_null()?;
+        let created_s = epoch("alerts.created_at", r.get_ref(3)?.as_str()?)?;
+        let created = utc_from(created_s);
+        let first_seen_s = epoch("events.first_seen", r.get_ref(4)?.as_str()?)?;
+        let first_seen = utc_from(first_seen_s);
+        // Seconds of each state's entry (dispatched … cancelled), if it happened by `as_of`.
+        let mut entered = [None; 7];
+        for (i, slot) in entered.iter_mut().enumerate() {
+            if let Some(text) = r.get_ref(7 + i)?.as_str_or_null()? {
+                let t = epoch("alert_steps", text)?;
+                *slot = (t <= as_of_s).then_some(t);
+            }
+        }
+        let first_of = |states: &[usize]| states.iter().filter_map(|&i| entered[i]).min();
+        // A step counts as reached when it or any later field step was recorded.
+        let reached = [
+            first_of(&[1, 2, 3, 4, 5]),
+            first_of(&[3, 4, 5]),
+            first_of(&[4, 5]),
+        ];
+        let verified = entered[4].is_some();
+        let outcome = match r.get_ref(14)?.as_str_or_null()? {
+            Some(s) if verified => Some(Outcome::parse(s).ok_or(StatsError::Corrupt {
+                column: "alert_steps.outcome",
+                value: s.to_owned(),
+            })?),
+            _ => None,
         };
-        let reached = [step(7)?, step(8)?, step(9)?];
-        let outcome = r
-            .get::<_, Option<String>>(10)?
-            .map(|s| {
-                Outcome::parse(&s).ok_or(StatsError::Corrupt {
-                    column: "alert_transitions.outcome",
-                    value: s,
-                })
-            })
-            .transpose()?;
-        let area: Option<f64> = r.get(11)?;
-        let note: Option<String> = r.get(12)?;
-        let cancelled = r.get::<_, Option<bool>>(13)?.unwrap_or(false);
-        // States only move forward, so the furthest one recorded is the current one.
-        let last_state = r
-            .get::<_, Option<i64>>(14)?
-            .and_then(|i| ALL_STATES.get(i as usize).copied())
+        let cancelled = entered[6].is_some();
+        // States only move forward, so the furthest one entered is the current one.
+        const STATES: [AlertState; 7] = [
+            AlertState::Dispatched,
+            AlertState::Received,
+            AlertState::EnRoute,
+            AlertState::OnScene,
+            AlertState::Verified,
+            AlertState::Closed,
+            AlertState::Cancelled,
+        ];
+        let last_state = (0..7)
+            .rev()
+            .find(|&i| entered[i].is_some())
+            .map(|i| STATES[i])
             .unwrap_or(AlertState::New);
 
-        let targets = config.targets_on(local_date_of(first_seen));
-        let limits = [
-            targets.received_minutes,
-            targets.on_scene_minutes,
-            targets.verified_minutes,
-        ];
-        let age = minutes(created, as_of);
+        let limits = *limits_of_day
+            .entry((first_seen_s + 8 * 3600).div_euclid(86_400))
+            .or_insert_with(|| {
+                let t = config.targets_on(local_date_of(first_seen));
+                [t.received_minutes, t.on_scene_minutes, t.verified_minutes]
+            });
+        let age = (as_of_s - created_s) as f64 / 60.0;
         let (lon, lat): (f64, f64) = (r.get(5)?, r.get(6)?);
-        let acc = acc_for(accs, regions, township.clone(), county.clone());
+        if in_filter(filter, township, regions.county_ref(township, county)) {
+            if let Some(d) = daily.get_mut(&local_date_of(first_seen)) {
+                d.alerts += 1;
+                d.confirmed_straw_burns += (outcome == Some(Outcome::ConfirmedStrawBurn)) as u64;
+            }
+        }
+        let acc = accs.get(regions, township, county);
         acc.alerts += 1;
         for (i, at) in reached.iter().enumerate() {
-            let took = at.map(|at| minutes(created, at));
+            let took = at.map(|at| (at - created_s) as f64 / 60.0);
             if let Some(m) = took {
                 match i {
                     0 => acc.received.push(m),
@@ -839,34 +985,35 @@ fn alerts(
                 }
             }
         }
-        if let Some(o) = outcome.filter(|_| reached[2].is_some()) {
-            let earlier = first_confirmed.as_ref().map_or(true, |f| {
-                (first_seen, id) < (f.at, f.alert_id.unwrap_or(i64::MAX))
-            });
-            let county = regions.county_of(township.as_deref(), county.as_deref());
-            if o == Outcome::ConfirmedStrawBurn
-                && earlier
-                && in_filter(filter, township.as_deref(), county.as_deref())
-            {
-                first_confirmed = Some(FirstFire {
-                    at: first_seen,
-                    lon,
-                    lat,
-                    township_id: township.clone(),
-                    township_name: regions.name(township.as_deref()),
-                    county_name: regions.name(county.as_deref()),
-                    county_id: county.clone(),
-                    detection_id: None,
-                    satellite: None,
-                    alert_id: Some(id),
-                    outcome: Some(o),
-                });
-            }
+        if let Some(o) = outcome {
             acc.verified += 1;
             *acc.outcomes.entry(o).or_default() += 1;
-            if let Some(mu) = area.or_else(|| note.as_deref().and_then(burned_area_from_note)) {
+            let area: Option<f64> = r.get(15)?;
+            let note = r.get_ref(16)?.as_str_or_null()?;
+            if let Some(mu) = area.or_else(|| note.and_then(burned_area_from_note)) {
                 acc.burned_mu += mu;
                 acc.burned_reports += 1;
+            }
+            let earlier = first_confirmed
+                .as_ref()
+                .is_none_or(|f| (first_seen, id) < (f.at, f.alert_id.unwrap_or(i64::MAX)));
+            if o == Outcome::ConfirmedStrawBurn && earlier {
+                let county = regions.county_of(township, county);
+                if in_filter(filter, township, county.as_deref()) {
+                    first_confirmed = Some(FirstFire {
+                        at: first_seen,
+                        lon,
+                        lat,
+                        township_id: township.map(str::to_owned),
+                        township_name: regions.name(township),
+                        county_name: regions.name(county.as_deref()),
+                        county_id: county,
+                        detection_id: None,
+                        satellite: None,
+                        alert_id: Some(id),
+                        outcome: Some(o),
+                    });
+                }
             }
         }
         if cancelled {
@@ -877,11 +1024,11 @@ fn alerts(
             if overdue {
                 acc.overdue += 1;
             }
-            let county = regions.county_of(township.as_deref(), county.as_deref());
+            let county = regions.county_of(township, county);
             unverified.push(UnverifiedAlert {
                 alert_id: id,
-                township_name: regions.name(township.as_deref()),
-                township_id: township,
+                township_name: regions.name(township),
+                township_id: township.map(str::to_owned),
                 county_name: regions.name(county.as_deref()),
                 county_id: county,
                 lon,
@@ -903,15 +1050,14 @@ fn previous_alerts(
     period: &Period,
     as_of: DateTime<Utc>,
     regions: &Regions,
-    accs: &mut HashMap<Key, Acc>,
+    accs: &mut Accs,
 ) -> Result<(), StatsError> {
     let mut stmt = conn.prepare_cached(
         "SELECT a.region_id, a.county_id, COUNT(*),
-                SUM(t.outcome = 'confirmed_straw_burn')
-         FROM alerts a
-         JOIN events e ON e.id = a.event_id
-         LEFT JOIN alert_transitions t
-                ON t.alert_id = a.id AND t.to_state = 'verified' AND t.at <= ?3
+                SUM(s.outcome = 'confirmed_straw_burn' AND s.verified_at <= ?3)
+         FROM events e INDEXED BY events_first_seen
+         JOIN alerts a ON a.event_id = e.id
+         LEFT JOIN alert_steps s ON s.alert_id = a.id
          WHERE e.first_seen >= ?1 AND e.first_seen < ?2
          GROUP BY 1, 2",
     )?;
@@ -921,7 +1067,11 @@ fn previous_alerts(
         store_text(as_of)
     ])?;
     while let Some(r) = rows.next()? {
-        let acc = acc_for(accs, regions, r.get(0)?, r.get(1)?);
+        let (t, c) = (
+            r.get_ref(0)?.as_str_or_null()?,
+            r.get_ref(1)?.as_str_or_null()?,
+        );
+        let acc = accs.get(regions, t, c);
         acc.prev.alerts += r.get::<_, i64>(2)? as u64;
         acc.prev.confirmed_straw_burns += r.get::<_, Option<i64>>(3)?.unwrap_or(0) as u64;
     }
@@ -932,10 +1082,9 @@ fn previous_alerts(
 fn filter_sql(filter: Option<&RegionRef>, alias: &str) -> (String, Option<String>) {
     match filter {
         None => (String::new(), None),
-        Some(f) if f.level == "county" => (
-            format!(" AND {alias}.county_id = ?3"),
-            Some(f.id.clone()),
-        ),
+        Some(f) if f.level == "county" => {
+            (format!(" AND {alias}.county_id = ?3"), Some(f.id.clone()))
+        }
         Some(f) => (format!(" AND {alias}.region_id = ?3"), Some(f.id.clone())),
     }
 }
@@ -950,7 +1099,8 @@ fn first_fire(
     let (clause, arg) = filter_sql(filter, "d");
     let sql = format!(
         "SELECT d.id, d.acq_time, d.lon, d.lat, d.region_id, d.county_id, d.satellite, a.id, a.outcome
-         FROM detections d LEFT JOIN alerts a ON a.event_id = d.event_id
+         FROM detections d INDEXED BY detections_acq_time
+         LEFT JOIN alerts a ON a.event_id = d.event_id
          WHERE d.acq_time >= ?1 AND d.acq_time < ?2 AND d.suppressed_by IS NULL
            AND d.region_id IS NOT NULL AND d.fire_class IS NOT 'not_straw'
            AND d.source NOT LIKE 'camera%'{clause}

@@ -20,6 +20,8 @@ pub enum StatsError {
     BadRequest(String),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("unexpected value in the store: {0}")]
+    Value(#[from] rusqlite::types::FromSqlError),
     #[error("corrupt value in {column}: {value:?}")]
     Corrupt { column: &'static str, value: String },
     #[error("cannot write {path}: {source}")]

@@ -266,7 +266,9 @@ fn spec(kind: ExportKind, filter: &str) -> Spec {
 
 fn local_seconds(t: DateTime<Utc>) -> String {
     let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    t.with_timezone(&cst).format("%Y-%m-%d %H:%M:%S").to_string()
+    t.with_timezone(&cst)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 fn time_cells(
@@ -277,7 +279,7 @@ fn time_cells(
     let t = s.map(|s| parse_stored(column, &s)).transpose()?;
     let mut cells = vec![Cell::opt_text(t.map(local_seconds))];
     if utc_too {
-        cells.push(Cell::opt_text(t.map(|t| store_text(t))));
+        cells.push(Cell::opt_text(t.map(store_text)));
     }
     Ok(cells)
 }
@@ -302,8 +304,10 @@ fn state_label(s: &str, lang: Lang) -> Cell {
 }
 
 fn read_row(kind: ExportKind, r: &rusqlite::Row<'_>, lang: Lang) -> Result<Vec<Cell>, StatsError> {
-    let text = |i: usize| -> rusqlite::Result<Cell> { Ok(Cell::opt_text(r.get::<_, Option<String>>(i)?)) };
-    let int = |i: usize| -> rusqlite::Result<Cell> { Ok(Cell::opt_int(r.get::<_, Option<i64>>(i)?)) };
+    let text =
+        |i: usize| -> rusqlite::Result<Cell> { Ok(Cell::opt_text(r.get::<_, Option<String>>(i)?)) };
+    let int =
+        |i: usize| -> rusqlite::Result<Cell> { Ok(Cell::opt_int(r.get::<_, Option<i64>>(i)?)) };
     let num = |i: usize, d: usize| -> rusqlite::Result<Cell> {
         Ok(Cell::opt_num(r.get::<_, Option<f64>>(i)?, d))
     };
@@ -612,7 +616,11 @@ pub fn export(
     let spec = spec(request.what, &clause);
     let lang = request.lang;
     let keys: Vec<&'static str> = spec.columns.iter().map(|c| c.0).collect();
-    let labels: Vec<String> = spec.columns.iter().map(|c| c.1.get(lang).to_owned()).collect();
+    let labels: Vec<String> = spec
+        .columns
+        .iter()
+        .map(|c| c.1.get(lang).to_owned())
+        .collect();
 
     let mut sink: Box<dyn Sink + '_> = match request.format {
         ExportFormat::Csv => Box::new(CsvSink(CsvSheet::new(&mut *out, &labels)?)),

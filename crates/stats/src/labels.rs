@@ -117,7 +117,6 @@ pub const FIRST_FIRE: L = L("第一把火", "first fire");
 pub const FIRST_CONFIRMED: L = L("首个确认焚烧", "first confirmed burn");
 pub const PERIOD: L = L("统计时段", "period");
 pub const AS_OF: L = L("截至", "as of");
-pub const TARGETS: L = L("响应时限(分)", "response targets (min)");
 pub const EXCLUSIONS: L = L("说明", "notes");
 pub const NO_DATA: L = L("无", "none");
 pub const STATS_TITLE: L = L("秸秆焚烧火点统计", "straw-burning fire statistics");
@@ -132,10 +131,7 @@ pub const SEQ: L = L("序号", "no.");
 
 /// The exclusion every published count carries: clouds hide fires, and a hidden fire is "not
 /// observed", never "no fire".
-pub const CLOUD_NOTE: L = L(
-    "不含云覆盖下火点",
-    "points under cloud not included",
-);
+pub const CLOUD_NOTE: L = L("不含云覆盖下火点", "points under cloud not included");
 
 /// The definitions stated in every statistics output.
 pub fn definitions(lang: Lang) -> Vec<&'static str> {
@@ -143,14 +139,14 @@ pub fn definitions(lang: Lang) -> Vec<&'static str> {
         Lang::Zh => vec![
             "统计时段按北京时间日期计，首尾两日均含；火点按卫星过境时间、火情及预警按首次发现时间归入时段。",
             "卫星火点：落在乡镇辖区内、未被工业热源名录/静默规则等剔除、且未被耕地掩膜判为非耕地热点的卫星探测。",
-            "不含云覆盖下火点。已剔除、非耕地热点、辖区外探测单列，不计入火点。",
+            "已剔除、非耕地热点、辖区外探测单列，不计入火点。",
             "响应时间自预警生成起算；记录了签收、到场或核查中任一后续环节即视为已达该环节。已撤销预警不计超时、不计未核查。",
             "误报率 = 判定为误报的核查数 ÷ 已核查数（不含“重复火点”“不属本辖区”）。",
         ],
         Lang::En => vec![
             "Periods are local (Asia/Shanghai) dates, both ends included; a detection counts by its pass time, a fire event and its alert by the fire's first sighting.",
             "A fire point is a satellite detection inside a township that no filter (industrial registry, silence, …) held back and that the cropland mask did not class as off cropland.",
-            "Points under cloud are not included. Suppressed, off-cropland and outside detections are shown apart and are not fire points.",
+            "Suppressed, off-cropland and outside detections are shown apart and are not fire points.",
             "Response times run from the alert; recording received, on scene or verified — or any later field step — counts as reaching it. Cancelled alerts are neither judged against deadlines nor listed as unverified.",
             "False-alarm share = verifications with a false-alarm outcome ÷ verifications (duplicates and outside-jurisdiction excluded).",
         ],

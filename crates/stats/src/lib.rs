@@ -41,8 +41,8 @@ mod time;
 
 pub use bulletin::{bulletin, render_bulletin_html, Bulletin, BulletinPoint, BulletinRequest};
 pub use compute::{
-    burned_area_from_note, compute, AlertCounts, DetectionCounts, FirstFire, GroupBy, Headline,
-    RegionRef, RegionStats, Response, StatsReport, StatsRequest, UnverifiedAlert,
+    burned_area_from_note, compute, AlertCounts, DailyCount, DetectionCounts, FirstFire, GroupBy,
+    Headline, RegionRef, RegionStats, Response, StatsReport, StatsRequest, UnverifiedAlert,
 };
 pub use error::StatsError;
 pub use export::{export, ExportFormat, ExportKind, ExportRequest, ExportSummary};

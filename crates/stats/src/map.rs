@@ -142,7 +142,12 @@ fn nice_km(width_km: f64) -> f64 {
     best
 }
 
-pub(crate) fn svg(areas: &[Area], outlines: &[Polygons], points: &[(f64, f64)], lang: Lang) -> String {
+pub(crate) fn svg(
+    areas: &[Area],
+    outlines: &[Polygons],
+    points: &[(f64, f64)],
+    lang: Lang,
+) -> String {
     let all = areas
         .iter()
         .flat_map(|a| a.polygons.iter())
@@ -160,7 +165,11 @@ pub(crate) fn svg(areas: &[Area], outlines: &[Polygons], points: &[(f64, f64)], 
     if w > e || s > n {
         return format!(
             "<p class=\"nomap\">{}</p>",
-            L("无辖区边界数据，未绘制地图。", "No boundaries in the store: no map drawn.").get(lang)
+            L(
+                "无辖区边界数据，未绘制地图。",
+                "No boundaries in the store: no map drawn."
+            )
+            .get(lang)
         );
     }
     let kx = ((s + n) / 2.0).to_radians().cos();
@@ -182,7 +191,9 @@ pub(crate) fn svg(areas: &[Area], outlines: &[Polygons], points: &[(f64, f64)], 
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" font-family="Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif" role="img">"#
     );
-    out.push_str(r##"<g class="townships" stroke="#9a9a9a" stroke-width="0.6" fill-rule="evenodd">"##);
+    out.push_str(
+        r##"<g class="townships" stroke="#9a9a9a" stroke-width="0.6" fill-rule="evenodd">"##,
+    );
     for a in areas {
         let _ = write!(
             out,
@@ -283,6 +294,57 @@ pub(crate) fn svg(areas: &[Area], outlines: &[Polygons], points: &[(f64, f64)], 
     out
 }
 
+/// Daily counts as a bar chart: one bar a day, the largest value and the first and last dates
+/// labelled; plain SVG so it prints with the page.
+pub(crate) fn bar_chart(days: &[(chrono::NaiveDate, u64)], title: &str) -> String {
+    let (width, height, left, bottom, top) = (760.0, 180.0, 40.0, 24.0, 22.0);
+    let max = days.iter().map(|d| d.1).max().unwrap_or(0).max(1);
+    let n = days.len().max(1) as f64;
+    let plot_w = width - left - 8.0;
+    let plot_h = height - bottom - top;
+    let bar = plot_w / n;
+    let mut out = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" font-family="Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif" font-size="10" role="img"><text x="{left}" y="13" font-size="11">{}</text>"##,
+        esc(title)
+    );
+    let _ = write!(
+        out,
+        r##"<line x1="{left}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#333"/><text x="{:.1}" y="{:.1}" text-anchor="end">{max}</text><text x="{:.1}" y="{:.1}" text-anchor="end">0</text>"##,
+        top + plot_h,
+        left + plot_w,
+        top + plot_h,
+        left - 4.0,
+        top + 8.0,
+        left - 4.0,
+        top + plot_h
+    );
+    out.push_str(r##"<g class="bars" fill="#de2d26">"##);
+    for (i, (date, v)) in days.iter().enumerate() {
+        let h = *v as f64 / max as f64 * plot_h;
+        let _ = write!(
+            out,
+            r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{h:.1}"><title>{date} {v}</title></rect>"#,
+            left + i as f64 * bar + bar * 0.1,
+            top + plot_h - h,
+            (bar * 0.8).max(0.5)
+        );
+    }
+    out.push_str("</g>");
+    if let (Some(first), Some(last)) = (days.first(), days.last()) {
+        let _ = write!(
+            out,
+            r#"<text x="{left}" y="{:.1}">{}</text><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            height - 8.0,
+            first.0,
+            left + plot_w,
+            height - 8.0,
+            last.0
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,9 +365,25 @@ mod tests {
 
     #[test]
     fn the_label_sits_inside_a_square() {
-        let sq = vec![vec![vec![(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0), (0.0, 0.0)]]];
+        let sq = vec![vec![vec![
+            (0.0, 0.0),
+            (2.0, 0.0),
+            (2.0, 2.0),
+            (0.0, 2.0),
+            (0.0, 0.0),
+        ]]];
         let (x, y) = label_point(&sq).unwrap();
         assert!((x - 1.0).abs() < 1e-9 && (y - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_bar_a_day_scaled_to_the_largest() {
+        let d = |i| chrono::NaiveDate::from_ymd_opt(2025, 6, i).unwrap();
+        let svg = bar_chart(&[(d(1), 0), (d(2), 4), (d(3), 2)], "x");
+        assert_eq!(svg.matches("<rect").count(), 3);
+        assert!(svg.contains("<title>2025-06-02 4</title>"));
+        assert!(svg.contains(r#"height="134.0"><title>2025-06-02"#), "{svg}");
+        assert!(svg.contains(r#"height="67.0"><title>2025-06-03"#));
     }
 
     #[test]

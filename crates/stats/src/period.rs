@@ -58,8 +58,9 @@ impl Period {
         match spec {
             PeriodSpec::Dates { from, to } => Period::new(None, *from, *to),
             PeriodSpec::Season { name, year } => {
-                let s = config.season(name, *year).ok_or_else(|| {
-                    StatsError::UndefinedSeason {
+                let s = config
+                    .season(name, *year)
+                    .ok_or_else(|| StatsError::UndefinedSeason {
                         name: name.clone(),
                         year: *year,
                         defined: config
@@ -67,8 +68,7 @@ impl Period {
                             .iter()
                             .map(|s| format!("{} {} ({}..{})", s.name, s.year(), s.start, s.end))
                             .collect(),
-                    }
-                })?;
+                    })?;
                 Period::new(Some(s.name.clone()), s.start, s.end)
             }
         }
@@ -133,7 +133,10 @@ mod tests {
         assert_eq!(prev.from, NaiveDate::from_ymd_opt(2024, 5, 25).unwrap());
         assert_eq!(prev.to, NaiveDate::from_ymd_opt(2024, 7, 20).unwrap());
         let e = Period::resolve(&PeriodSpec::season("三秋", Some(2025)), &c).unwrap_err();
-        assert!(e.to_string().contains("三秋") && e.to_string().contains("三夏 2025"), "{e}");
+        assert!(
+            e.to_string().contains("三秋") && e.to_string().contains("三夏 2025"),
+            "{e}"
+        );
     }
 
     #[test]

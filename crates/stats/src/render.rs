@@ -7,7 +7,7 @@ use crate::sheet::{self, Cell, CsvSheet, Formats};
 use crate::time::local_time;
 use crate::StatsError;
 use burnwatch_core::alert::{Outcome, ALL_OUTCOMES};
-use rust_xlsxwriter::Workbook;
+use rust_xlsxwriter::{Chart, ChartType, Workbook};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatsFormat {
@@ -129,11 +129,20 @@ fn flat(report: &StatsReport, lang: Lang) -> (Vec<String>, Vec<Vec<Cell>>) {
     for k in &kinds {
         header.push(format!("{}:{}", s(lb::SUPPRESSED), lb::reason(k, lang)));
     }
-    header.extend([s(lb::NOT_STRAW), s(lb::EVENTS), s(lb::ALERTS), s(lb::VERIFIED)]);
+    header.extend([
+        s(lb::NOT_STRAW),
+        s(lb::EVENTS),
+        s(lb::ALERTS),
+        s(lb::VERIFIED),
+    ]);
     for o in ALL_OUTCOMES {
         header.push(lb::outcome(o, lang).to_owned());
     }
-    header.extend([s(lb::FALSE_ALARM_SHARE), s(lb::BURNED_MU), s(lb::BURNED_REPORTS)]);
+    header.extend([
+        s(lb::FALSE_ALARM_SHARE),
+        s(lb::BURNED_MU),
+        s(lb::BURNED_REPORTS),
+    ]);
     for step in [lb::RECEIVED, lb::ON_SCENE, lb::VERIFIED_STEP] {
         let join = if lang == Lang::Zh { "" } else { " " };
         header.push(format!("{}{join}{}", s(step), s(lb::MEDIAN_MIN)));
@@ -156,12 +165,18 @@ fn flat(report: &StatsReport, lang: Lang) -> (Vec<String>, Vec<Vec<Cell>>) {
         let mut cells = Vec::with_capacity(header.len());
         cells.push(Cell::opt_text(r.region_id.clone()));
         if is_total {
-            cells.push(Cell::text(format!("{} {}", region_label(r, lang), s(lb::TOTAL))));
+            cells.push(Cell::text(format!(
+                "{} {}",
+                region_label(r, lang),
+                s(lb::TOTAL)
+            )));
             if township {
                 cells.push(Cell::Empty);
             }
         } else if township {
-            cells.push(Cell::opt_text(r.county_name.clone().or(r.county_id.clone())));
+            cells.push(Cell::opt_text(
+                r.county_name.clone().or(r.county_id.clone()),
+            ));
             cells.push(Cell::text(region_label(r, lang)));
         } else {
             cells.push(Cell::text(region_label(r, lang)));
@@ -271,7 +286,11 @@ fn headline_lines(report: &StatsReport, lang: Lang) -> Vec<(String, String)> {
         .collect();
     lines.push((
         s(lb::VERIFIED),
-        format!("{} ({})", t.alerts.verified, outcomes.join(", ")),
+        if outcomes.is_empty() {
+            t.alerts.verified.to_string()
+        } else {
+            format!("{} ({})", t.alerts.verified, outcomes.join(", "))
+        },
     ));
     lines.push((
         s(lb::FALSE_ALARM_SHARE),
@@ -282,48 +301,62 @@ fn headline_lines(report: &StatsReport, lang: Lang) -> Vec<(String, String)> {
     ));
     lines.push((
         s(lb::BURNED_MU),
-        format!(
-            "{:.1} ({} {})",
-            t.alerts.burned_area_mu,
-            t.alerts.burned_area_reports,
-            s(lb::BURNED_REPORTS)
-        ),
+        match lang {
+            Lang::Zh => format!(
+                "{:.1}（{} 条核查报了面积）",
+                t.alerts.burned_area_mu, t.alerts.burned_area_reports
+            ),
+            Lang::En => format!(
+                "{:.1} ({} verifications stated an area)",
+                t.alerts.burned_area_mu, t.alerts.burned_area_reports
+            ),
+        },
     ));
     let tg = &report.targets;
     let target = |v: Option<f64>| v.map(|m| format!("{m:.0}")).unwrap_or_else(|| "-".into());
     for (step, resp, limit) in [
         (lb::RECEIVED, &t.alerts.received, tg.received_minutes),
         (lb::ON_SCENE, &t.alerts.on_scene, tg.on_scene_minutes),
-        (lb::VERIFIED_STEP, &t.alerts.verified_response, tg.verified_minutes),
+        (
+            lb::VERIFIED_STEP,
+            &t.alerts.verified_response,
+            tg.verified_minutes,
+        ),
     ] {
-        let (m, p) = match lang {
-            Lang::Zh => ("中位", "超时"),
-            Lang::En => ("median", "missed"),
-        };
-        lines.push((
-            format!("{} ({}≤{})", s(step), s(lb::TARGETS), target(limit)),
-            format!(
-                "{m} {} / P90 {} min · {p} {}",
-                resp.median_min
-                    .map(|v| format!("{v:.1}"))
-                    .unwrap_or_else(|| "-".into()),
-                resp.p90_min
-                    .map(|v| format!("{v:.1}"))
-                    .unwrap_or_else(|| "-".into()),
-                resp.missed
+        let v = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into());
+        lines.push(match lang {
+            Lang::Zh => (
+                format!("{}(时限{}分)", s(step), target(limit)),
+                format!(
+                    "中位 {} / P90 {} 分钟，超时 {}",
+                    v(resp.median_min),
+                    v(resp.p90_min),
+                    resp.missed
+                ),
             ),
-        ));
+            Lang::En => (
+                format!("{} (target {} min)", s(step), target(limit)),
+                format!(
+                    "median {} / p90 {} min, {} missed",
+                    v(resp.median_min),
+                    v(resp.p90_min),
+                    resp.missed
+                ),
+            ),
+        });
     }
     lines.push((
         s(lb::NEVER_VERIFIED),
-        format!(
-            "{} ({} {}), {} {}",
-            t.alerts.never_verified,
-            s(lb::OVERDUE),
-            t.alerts.overdue_unverified,
-            s(lb::CANCELLED),
-            t.alerts.cancelled
-        ),
+        match lang {
+            Lang::Zh => format!(
+                "{}（其中逾期 {}）；另已撤销 {}",
+                t.alerts.never_verified, t.alerts.overdue_unverified, t.alerts.cancelled
+            ),
+            Lang::En => format!(
+                "{} ({} overdue); {} cancelled",
+                t.alerts.never_verified, t.alerts.overdue_unverified, t.alerts.cancelled
+            ),
+        },
     ));
     for (label, fire) in [
         (lb::FIRST_FIRE, &report.first_fire),
@@ -342,9 +375,7 @@ fn headline_lines(report: &StatsReport, lang: Lang) -> Vec<(String, String)> {
                         .unwrap_or("-"),
                     f.lon,
                     f.lat,
-                    f.alert_id
-                        .map(|a| format!(" #{a}"))
-                        .unwrap_or_default()
+                    f.alert_id.map(|a| format!(" #{a}")).unwrap_or_default()
                 ),
                 None => s(lb::NO_DATA),
             },
@@ -383,7 +414,8 @@ fn title(report: &StatsReport, lang: Lang) -> String {
         Some(r) => r.name.clone(),
         None => report.prefecture_name.clone().unwrap_or_default(),
     };
-    format!("{place}{}", lb::STATS_TITLE.get(lang))
+    let sp = if lang == Lang::Zh { "" } else { " " };
+    format!("{place}{sp}{}", lb::STATS_TITLE.get(lang))
         .trim()
         .to_owned()
 }
@@ -412,8 +444,21 @@ fn table(report: &StatsReport, lang: Lang) -> String {
     }
     if !report.rows.is_empty() {
         let township = report.rows[0].level == "township";
-        let mut header = vec![s(if township { lb::TOWNSHIP } else { lb::COUNTY })];
-        let resp = |l: lb::L| format!("{}{}", s(l), if lang == Lang::Zh { "(中位/P90分)" } else { " (med/p90 min)" });
+        let mut header = vec![s(lb::COUNTY)];
+        if township {
+            header.push(s(lb::TOWNSHIP));
+        }
+        let resp = |l: lb::L| {
+            format!(
+                "{}{}",
+                s(l),
+                if lang == Lang::Zh {
+                    "(中位/P90分)"
+                } else {
+                    " (med/p90 min)"
+                }
+            )
+        };
         header.extend([
             s(lb::POINTS),
             s(lb::PER_1000_HA),
@@ -426,7 +471,10 @@ fn table(report: &StatsReport, lang: Lang) -> String {
             resp(lb::RECEIVED),
             resp(lb::ON_SCENE),
             resp(lb::VERIFIED_STEP),
-            s(lb::MISSED),
+            match lang {
+                Lang::Zh => "超时(签收/到场/核查)".to_owned(),
+                Lang::En => "missed (recv/scene/verif)".to_owned(),
+            },
             s(lb::NEVER_VERIFIED),
         ]);
         let compare = report.previous_period.is_some();
@@ -437,12 +485,21 @@ fn table(report: &StatsReport, lang: Lang) -> String {
         }
         let row = |r: &RegionStats, total: bool| {
             let a = &r.alerts;
-            let mut cells = vec![
-                Cell::text(if total {
-                    s(lb::TOTAL)
-                } else {
-                    region_label(r, lang)
-                }),
+            let mut cells = Vec::new();
+            if total {
+                cells.push(Cell::text(s(lb::TOTAL)));
+                if township {
+                    cells.push(Cell::Empty);
+                }
+            } else {
+                if township {
+                    cells.push(Cell::opt_text(
+                        r.county_name.clone().or(r.county_id.clone()),
+                    ));
+                }
+                cells.push(Cell::text(region_label(r, lang)));
+            }
+            cells.extend([
                 Cell::count(r.detections.points),
                 Cell::opt_num(r.points_per_1000_ha, 3),
                 Cell::count(r.events),
@@ -459,7 +516,7 @@ fn table(report: &StatsReport, lang: Lang) -> String {
                     a.received.missed, a.on_scene.missed, a.verified_response.missed
                 )),
                 Cell::count(a.never_verified),
-            ];
+            ]);
             if let Some(p) = r.previous.as_ref().filter(|_| compare) {
                 cells.push(Cell::count(p.points));
                 cells.push(
@@ -473,7 +530,11 @@ fn table(report: &StatsReport, lang: Lang) -> String {
         let mut rows: Vec<Vec<Cell>> = report.rows.iter().map(|r| row(r, false)).collect();
         rows.push(row(&report.total, true));
         out.push('\n');
-        out.push_str(&sheet::text_table(&header, &rows, 1));
+        out.push_str(&sheet::text_table(
+            &header,
+            &rows,
+            if township { 2 } else { 1 },
+        ));
     }
     if !report.unverified.is_empty() {
         out.push_str(&format!(
@@ -492,7 +553,9 @@ fn table(report: &StatsReport, lang: Lang) -> String {
                     .as_deref()
                     .or(u.township_id.as_deref())
                     .unwrap_or("-"),
-                u.state,
+                burnwatch_core::AlertState::parse(&u.state)
+                    .map(|st| lb::state(st, lang))
+                    .unwrap_or(u.state.as_str()),
                 u.age_hours,
                 if u.overdue {
                     format!("  {}", s(lb::OVERDUE))
@@ -514,7 +577,11 @@ fn table(report: &StatsReport, lang: Lang) -> String {
             });
         }
     }
-    out.push_str(&format!("\n{}:\n", s(lb::EXCLUSIONS)));
+    out.push_str(&format!(
+        "\n{}:\n  - {}\n",
+        s(lb::EXCLUSIONS),
+        s(lb::CLOUD_NOTE)
+    ));
     for d in lb::definitions(lang) {
         out.push_str(&format!("  - {d}\n"));
     }
@@ -580,8 +647,16 @@ fn xlsx(report: &StatsReport, lang: Lang) -> Result<Vec<u8>, StatsError> {
         let ws = wb.add_worksheet();
         ws.set_name(lb::L("统计", "Statistics").get(lang))?;
         ws.write_string_with_format(0, 0, title(report, lang), &f.bold)?;
-        ws.write_string(1, 0, format!("{}: {}", s(lb::PERIOD), report.period.label()))?;
-        ws.write_string(2, 0, format!("{}: {}", s(lb::AS_OF), local_time(report.as_of)))?;
+        ws.write_string(
+            1,
+            0,
+            format!("{}: {}", s(lb::PERIOD), report.period.label()),
+        )?;
+        ws.write_string(
+            2,
+            0,
+            format!("{}: {}", s(lb::AS_OF), local_time(report.as_of)),
+        )?;
         let mut row = 4u32;
         for (k, v) in headline_lines(report, lang) {
             ws.write_string_with_format(row, 0, &k, &f.bold)?;
@@ -601,7 +676,7 @@ fn xlsx(report: &StatsReport, lang: Lang) -> Result<Vec<u8>, StatsError> {
         sheet::set_widths(ws, &header, &rows)?;
         let mut note_row = row + rows.len() as u32 + 2;
         ws.write_string_with_format(note_row, 0, s(lb::EXCLUSIONS), &f.bold)?;
-        for d in lb::definitions(lang) {
+        for d in std::iter::once(s(lb::CLOUD_NOTE).as_str()).chain(lb::definitions(lang)) {
             note_row += 1;
             ws.write_string(note_row, 0, d)?;
         }
@@ -618,6 +693,44 @@ fn xlsx(report: &StatsReport, lang: Lang) -> Result<Vec<u8>, StatsError> {
             }
         }
         sheet::set_widths(ws, &header, &rows[..rows.len().min(200)])?;
+    }
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name(lb::L("逐日", "By day").get(lang))?;
+        let header = [
+            lb::L("日期", "date").get(lang).to_owned(),
+            s(lb::POINTS),
+            s(lb::ALERTS),
+            lb::outcome(Outcome::ConfirmedStrawBurn, lang).to_owned(),
+        ];
+        sheet::write_header(ws, 0, &header, &f)?;
+        for (i, d) in report.daily.iter().enumerate() {
+            let r = 1 + i as u32;
+            ws.write_string(r, 0, d.date.to_string())?;
+            ws.write_number(r, 1, d.points as f64)?;
+            ws.write_number(r, 2, d.alerts as f64)?;
+            ws.write_number(r, 3, d.confirmed_straw_burns as f64)?;
+        }
+        ws.set_column_width(0, 12)?;
+        ws.set_column_width(1, 12)?;
+        ws.set_column_width(2, 10)?;
+        ws.set_column_width(3, 14)?;
+        if !report.daily.is_empty() {
+            // A native chart, so it stays live if the bureau edits the numbers.
+            let last = report.daily.len() as u32;
+            let sheet_name = lb::L("逐日", "By day").get(lang);
+            let mut chart = Chart::new(ChartType::Column);
+            chart
+                .add_series()
+                .set_categories((sheet_name, 1, 0, last, 0))
+                .set_values((sheet_name, 1, 1, last, 1))
+                .set_name(s(lb::POINTS).as_str());
+            chart
+                .title()
+                .set_name(&format!("{} — {}", title(report, lang), s(lb::POINTS)));
+            chart.legend().set_hidden();
+            ws.insert_chart(1, 5, &chart)?;
+        }
     }
     Ok(wb.save_to_buffer()?)
 }

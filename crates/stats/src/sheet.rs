@@ -64,12 +64,11 @@ impl<W: Write> CsvSheet<W> {
     }
 
     pub(crate) fn row(&mut self, cells: &[Cell]) -> Result<(), StatsError> {
-        self.writer
-            .write_record(cells.iter().map(|c| match c {
-                // Full precision in data files; rounding is for people.
-                Cell::Num(v, _) | Cell::Pct(v) => v.to_string(),
-                other => other.display(),
-            }))?;
+        self.writer.write_record(cells.iter().map(|c| match c {
+            // Full precision in data files; rounding is for people.
+            Cell::Num(v, _) | Cell::Pct(v) => v.to_string(),
+            other => other.display(),
+        }))?;
         Ok(())
     }
 
@@ -243,7 +242,10 @@ mod tests {
         assert_eq!(text_width("柳林镇"), 6);
         let t = text_table(
             &["县".into(), "n".into()],
-            &[vec![Cell::text("东岭县"), Cell::Int(12)], vec![Cell::text("x"), Cell::Int(3)]],
+            &[
+                vec![Cell::text("东岭县"), Cell::Int(12)],
+                vec![Cell::text("x"), Cell::Int(3)],
+            ],
             1,
         );
         let lines: Vec<&str> = t.lines().collect();
@@ -254,7 +256,9 @@ mod tests {
     #[test]
     fn csv_starts_with_a_bom_and_keeps_full_precision() {
         let mut sheet = CsvSheet::new(Vec::new(), &["a".into(), "b".into()]).unwrap();
-        sheet.row(&[Cell::Num(1.23456, 1), Cell::text("乡,镇")]).unwrap();
+        sheet
+            .row(&[Cell::Num(1.23456, 1), Cell::text("乡,镇")])
+            .unwrap();
         let bytes = sheet.finish().unwrap();
         assert!(bytes.starts_with(BOM));
         assert_eq!(

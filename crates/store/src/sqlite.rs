@@ -21,8 +21,8 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../migrations/0002_heat_sources.sql")),
         M::up(include_str!("../migrations/0003_stats.sql")),
         M::up(include_str!("../migrations/0004_users.sql")),
-        M::up(include_str!("../migrations/0006_outbox.sql")),
         M::up(include_str!("../migrations/0005_verification.sql")),
+        M::up(include_str!("../migrations/0006_outbox.sql")),
     ])
 });
 
