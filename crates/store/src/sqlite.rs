@@ -70,6 +70,49 @@ impl SqliteStore {
     }
 }
 
+/// Checks and applies one alert state change inside the caller's transaction: the alert row and
+/// its appended history line. Every path that moves an alert (CLI, API, phone actions) goes
+/// through here, so a rule or side effect added later applies to all of them. Returns the
+/// transition's id.
+pub(crate) fn apply_transition(
+    tx: &rusqlite::Transaction<'_>,
+    req: &TransitionRequest,
+    burned_area_mu: Option<f64>,
+) -> Result<i64> {
+    let current: String = tx
+        .query_row(
+            "SELECT state FROM alerts WHERE id = ?1",
+            [req.alert_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or(StoreError::NoSuchAlert(req.alert_id))?;
+    let from = parse_state(&current)?;
+    from.check_transition(req.to, req.outcome, req.reason.as_deref())?;
+    let at = fmt_time(req.at);
+    tx.execute(
+        "UPDATE alerts SET state = ?2, outcome = COALESCE(?3, outcome), updated_at = ?4 WHERE id = ?1",
+        params![req.alert_id, req.to.as_str(), req.outcome.map(|o| o.as_str()), at],
+    )?;
+    tx.execute(
+        "INSERT INTO alert_transitions (alert_id, from_state, to_state, actor, at, outcome, reason,
+                                        note, burned_area_mu)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            req.alert_id,
+            from.as_str(),
+            req.to.as_str(),
+            req.actor,
+            at,
+            req.outcome.map(|o| o.as_str()),
+            req.reason,
+            req.note,
+            burned_area_mu
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
 /// For each detection, whether the same pixel of the same pass is stored (same pass key,
 /// within SAME_PIXEL_KM): one range query per pass in the batch, then an in-memory R-tree, so a
 /// new pass costs one empty query whatever its size.
@@ -485,35 +528,7 @@ impl Store for SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current: String = tx
-            .query_row(
-                "SELECT state FROM alerts WHERE id = ?1",
-                [req.alert_id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(StoreError::NoSuchAlert(req.alert_id))?;
-        let from = parse_state(&current)?;
-        from.check_transition(req.to, req.outcome, req.reason.as_deref())?;
-        let at = fmt_time(req.at);
-        tx.execute(
-            "UPDATE alerts SET state = ?2, outcome = COALESCE(?3, outcome), updated_at = ?4 WHERE id = ?1",
-            params![req.alert_id, req.to.as_str(), req.outcome.map(|o| o.as_str()), at],
-        )?;
-        tx.execute(
-            "INSERT INTO alert_transitions (alert_id, from_state, to_state, actor, at, outcome, reason, note)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                req.alert_id,
-                from.as_str(),
-                req.to.as_str(),
-                req.actor,
-                at,
-                req.outcome.map(|o| o.as_str()),
-                req.reason,
-                req.note
-            ],
-        )?;
+        apply_transition(&tx, req, None)?;
         tx.commit()?;
         self.alert(req.alert_id)
     }

@@ -369,38 +369,8 @@ impl VerificationStore for SqliteStore {
                 replayed: true,
             });
         }
-        let current: String = tx
-            .query_row(
-                "SELECT state FROM alerts WHERE id = ?1",
-                [req.alert_id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(StoreError::NoSuchAlert(req.alert_id))?;
-        let from = parse_state(&current)?;
-        from.check_transition(req.to, req.outcome, req.reason.as_deref())?;
+        let transition_id = crate::sqlite::apply_transition(&tx, req, a.burned_area_mu)?;
         let at = fmt_time(req.at);
-        tx.execute(
-            "UPDATE alerts SET state = ?2, outcome = COALESCE(?3, outcome), updated_at = ?4 WHERE id = ?1",
-            params![req.alert_id, req.to.as_str(), req.outcome.map(|o| o.as_str()), at],
-        )?;
-        tx.execute(
-            "INSERT INTO alert_transitions (alert_id, from_state, to_state, actor, at, outcome, reason,
-                                            note, burned_area_mu)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                req.alert_id,
-                from.as_str(),
-                req.to.as_str(),
-                req.actor,
-                at,
-                req.outcome.map(|o| o.as_str()),
-                req.reason,
-                req.note,
-                a.burned_area_mu
-            ],
-        )?;
-        let transition_id = tx.last_insert_rowid();
         if req.to == AlertState::Verified {
             tx.execute(
                 "INSERT INTO alert_verifications (alert_id, transition_id, enforcement_case, fine_yuan,
