@@ -7,38 +7,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn add_user(config: &std::path::Path, username: &str, role: &str, region: Option<&str>) {
-    let mut args = vec![
-        "--config",
-        config.to_str().unwrap(),
-        "users",
-        "add",
-        "--username",
-        username,
-        "--role",
-        role,
-    ];
-    if let Some(r) = region {
-        args.extend(["--region", r]);
-    }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_burnwatch"))
-        .args(&args)
-        .env("BURNWATCH_PASSWORD", format!("pw-{username}-2025"))
-        .output()
-        .unwrap();
-    ok(out);
-}
-
-fn login(port: u16, username: &str) -> String {
-    let body = format!(r#"{{"username":"{username}","password":"pw-{username}-2025"}}"#);
-    let (code, body) = http(port, "POST", "/api/v1/login", None, Some(&body));
-    assert_eq!(code, 200, "{body}");
-    serde_json::from_str::<Value>(&body).unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 fn call(port: u16, method: &str, path: &str, token: &str, body: Option<&str>) -> (u16, Value) {
     let (code, text) = http(port, method, path, Some(token), body);
     (code, serde_json::from_str(&text).unwrap_or(Value::Null))

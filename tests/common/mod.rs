@@ -217,3 +217,37 @@ pub fn http(
         .unwrap_or_default();
     (code, body)
 }
+
+/// Adds a user through `burnwatch users add`; the password is `pw-<username>-2025`.
+pub fn add_user(config: &Path, username: &str, role: &str, region: Option<&str>) {
+    let mut args = vec![
+        "--config",
+        config.to_str().expect("utf-8 path"),
+        "users",
+        "add",
+        "--username",
+        username,
+        "--role",
+        role,
+    ];
+    if let Some(r) = region {
+        args.extend(["--region", r]);
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_burnwatch"))
+        .args(&args)
+        .env("BURNWATCH_PASSWORD", format!("pw-{username}-2025"))
+        .output()
+        .expect("burnwatch runs");
+    ok(out);
+}
+
+/// Logs a user added by [`add_user`] in; returns the bearer token.
+pub fn login(port: u16, username: &str) -> String {
+    let body = format!(r#"{{"username":"{username}","password":"pw-{username}-2025"}}"#);
+    let (code, body) = http(port, "POST", "/api/v1/login", None, Some(&body));
+    assert_eq!(code, 200, "{body}");
+    serde_json::from_str::<serde_json::Value>(&body).expect("JSON")["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned()
+}

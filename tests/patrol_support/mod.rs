@@ -7,7 +7,7 @@ use crate::common::*;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,28 +35,6 @@ pub const USERS: &[(&str, &str)] = &[
     ("audit", "auditor"),
     ("root", "admin"),
 ];
-
-pub fn add_user(config: &Path, username: &str, role: &str, region: Option<&str>) {
-    let mut args = vec![
-        "--config",
-        config.to_str().unwrap(),
-        "users",
-        "add",
-        "--username",
-        username,
-        "--role",
-        role,
-    ];
-    if let Some(r) = region {
-        args.extend(["--region", r]);
-    }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_burnwatch"))
-        .args(&args)
-        .env("BURNWATCH_PASSWORD", format!("pw-{username}-2025"))
-        .output()
-        .unwrap();
-    ok(out);
-}
 
 impl Demo {
     /// Samples ingested, the six users of [`USERS`] added, the daemon running on its own port.
@@ -123,20 +101,7 @@ impl Demo {
     }
 
     pub fn login(&self, username: &str) -> String {
-        let (code, body) = http(
-            self.port,
-            "POST",
-            "/api/v1/login",
-            None,
-            Some(&format!(
-                r#"{{"username":"{username}","password":"pw-{username}-2025"}}"#
-            )),
-        );
-        assert_eq!(code, 200, "{body}");
-        serde_json::from_str::<Value>(&body).unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        login(self.port, username)
     }
 
     pub fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
