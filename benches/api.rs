@@ -1,8 +1,11 @@
 //! The API under load, in one run: a patrol's queue listing (`GET /api/v1/alerts`) hammered by
-//! 64 keep-alive clients for a few seconds; requests per second and latency percentiles. Server
-//! and load generator share this machine's 2 cores.
+//! 64 keep-alive connections for a few seconds — with the store quiet, written 10 times a
+//! second, and written 1,000 times a second (which defeats the queue cache) — requests per
+//! second and latency percentiles; then the live stream's fan-out to 1,000 clients. Server and
+//! load generator share this machine's 2 cores. The load comes from wrk when it is installed
+//! (`apt-get install wrk`), otherwise from clients in this process.
 //!
-//! `cargo bench --bench api`.
+//! `cargo bench --bench api`. Target: ≥ 5,000 req/s at p99 ≤ 20 ms.
 
 use burnwatch_core::Config;
 use burnwatch_pipeline::{Pipeline, ProductFlagFilter, Routing};
@@ -71,46 +74,57 @@ fn main() {
 
     let sse_token = token.clone();
     let url = format!("http://{addr}/api/v1/alerts");
-    let (latencies, body_len) = runtime.block_on(async move {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(CLIENTS)
-            .build()
-            .expect("client");
-        let probe = client
+    let body_len = runtime.block_on(async {
+        let r = reqwest::Client::new()
             .get(&url)
             .bearer_auth(&token)
             .send()
             .await
             .expect("probe");
-        assert_eq!(probe.status(), 200);
-        let body_len = probe.bytes().await.expect("body").len();
-        let deadline = Instant::now() + Duration::from_secs(SECONDS);
-        let mut tasks = Vec::new();
-        for _ in 0..CLIENTS {
-            let (client, url, token) = (client.clone(), url.clone(), token.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut lat = Vec::new();
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    let r = client
-                        .get(&url)
-                        .bearer_auth(&token)
-                        .send()
-                        .await
-                        .expect("request");
-                    assert_eq!(r.status(), 200);
-                    r.bytes().await.expect("body");
-                    lat.push(t.elapsed());
-                }
-                lat
-            }));
-        }
-        let mut all = Vec::new();
-        for t in tasks {
-            all.extend(t.await.expect("task"));
-        }
-        (all, body_len)
+        assert_eq!(r.status(), 200);
+        r.bytes().await.expect("body").len()
     });
+    println!(
+        "GET /api/v1/alerts as a patrol of {township} ({body_len} bytes each), {CLIENTS} connections, {SECONDS} s per row; server and load generator on this one 2-core machine:"
+    );
+    // Side by side: a quiet store (the queue answered from the cache), a busy burn day (another
+    // process commits 10 times a second, so the cache is rebuilt after each), and a store
+    // written 1,000 times a second, which defeats the cache and shows the cost of a listing.
+    for (label, writes_per_s) in [
+        ("quiet store", 0u64),
+        ("10 commits/s", 10),
+        ("1,000 commits/s", 1000),
+    ] {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = (writes_per_s > 0).then(|| {
+            let (stop, db) = (stop.clone(), config.store.path.clone());
+            std::thread::spawn(move || {
+                let store = SqliteStore::open(&db).expect("writer store");
+                let period = Duration::from_micros(1_000_000 / writes_per_s);
+                let mut commits = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    // A write that changes nothing a reader sees, but is a commit all the same.
+                    store
+                        .connection()
+                        .execute("UPDATE alerts SET updated_at = updated_at WHERE id = 1", [])
+                        .expect("write");
+                    commits += 1;
+                    std::thread::sleep(period);
+                }
+                commits
+            })
+        });
+        let result = match wrk(&url, &token) {
+            Some(r) => r,
+            None => runtime.block_on(load(&url, &token)),
+        };
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let commits = writer.map(|w| w.join().expect("writer")).unwrap_or(0);
+        println!(
+            "  {label:<16} {:>7.0} req/s; latency p50 {:.2} ms, p99 {:.2} ms ({}; {commits} commits)",
+            result.per_s, result.p50_ms, result.p99_ms, result.generator
+        );
+    }
     // SSE fan-out: a duty officer's 1,000 open consoles, one change, every client told.
     let own_township = township.clone();
     let (alert_id, fanout, connect) = runtime.block_on(async move {
@@ -171,20 +185,6 @@ fn main() {
         lat.sort();
         (alert_id, lat, connect)
     });
-    let mut l = latencies;
-    l.sort();
-    let pct = |p: f64| l[((l.len() as f64 * p) as usize).min(l.len() - 1)].as_secs_f64() * 1e3;
-    println!(
-        "GET /api/v1/alerts as a patrol of {township} ({body_len} bytes each), {CLIENTS} clients, {SECONDS} s, server and load on one 2-core machine:"
-    );
-    println!(
-        "  {} requests = {:.0} req/s; latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        l.len(),
-        l.len() as f64 / SECONDS as f64,
-        pct(0.5),
-        pct(0.99),
-        pct(1.0)
-    );
     let f = |p: f64| {
         fanout[((fanout.len() as f64 * p) as usize).min(fanout.len() - 1)].as_secs_f64() * 1e3
     };
@@ -194,4 +194,94 @@ fn main() {
         f(0.5),
         f(1.0)
     );
+}
+
+struct Load {
+    per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    generator: &'static str,
+}
+
+/// wrk (Debian's `wrk`), when installed: a C load generator takes less of the shared cores
+/// than one written with an HTTP client library.
+fn wrk(url: &str, token: &str) -> Option<Load> {
+    let out = std::process::Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{CLIENTS}"),
+            &format!("-d{SECONDS}s"),
+            "--latency",
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            url,
+        ])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("Non-2xx"), "wrk saw error answers:\n{text}");
+    let ms = |v: &str| -> f64 {
+        let (n, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
+        let n: f64 = n.parse().unwrap_or(f64::NAN);
+        match unit {
+            "us" => n / 1e3,
+            "ms" => n,
+            "s" => n * 1e3,
+            _ => f64::NAN,
+        }
+    };
+    let field = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .map(str::to_owned)
+    };
+    Some(Load {
+        per_s: field("Requests/sec:")?.parse().ok()?,
+        p50_ms: ms(&field("50%")?),
+        p99_ms: ms(&field("99%")?),
+        generator: "wrk -t2",
+    })
+}
+
+/// The fallback generator: keep-alive clients in this process.
+async fn load(url: &str, token: &str) -> Load {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CLIENTS)
+        .build()
+        .expect("client");
+    let deadline = Instant::now() + Duration::from_secs(SECONDS);
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let (client, url, token) = (client.clone(), url.to_owned(), token.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let r = client
+                    .get(&url)
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .expect("request");
+                assert_eq!(r.status(), 200);
+                r.bytes().await.expect("body");
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut l = Vec::new();
+    for t in tasks {
+        l.extend(t.await.expect("task"));
+    }
+    l.sort();
+    let pct = |p: f64| l[((l.len() as f64 * p) as usize).min(l.len() - 1)].as_secs_f64() * 1e3;
+    Load {
+        per_s: l.len() as f64 / SECONDS as f64,
+        p50_ms: pct(0.5),
+        p99_ms: pct(0.99),
+        generator: "in-process reqwest clients",
+    }
 }

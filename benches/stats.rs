@@ -3,7 +3,8 @@
 //! county and township, and the renderings. Run with `cargo bench --bench stats`
 //! (`BURNWATCH_BENCH_DETECTIONS` scales it down for a quick look).
 
-use burnwatch_core::reports_config::{ReportsConfig, Season};
+use burnwatch_core::reports_config::ReportsConfig;
+use burnwatch_core::schedule::{Schedule, Season, Seasons};
 use burnwatch_stats::{
     compute, render_stats, GroupBy, Lang, PeriodSpec, StatsFormat, StatsRequest,
 };
@@ -266,10 +267,11 @@ fn main() {
         name: "三夏".into(),
         start: NaiveDate::from_ymd_opt(y, 5, 20).expect("date"),
         end: NaiveDate::from_ymd_opt(y, 7, 31).expect("date"),
-        targets: Default::default(),
+        deadlines: Default::default(),
     };
-    let config = ReportsConfig {
-        seasons: vec![season(2024), season(2025)],
+    let config = ReportsConfig::default();
+    let schedule = Schedule {
+        seasons: Seasons::new(vec![season(2024), season(2025)]).expect("seasons"),
         ..Default::default()
     };
     let as_of = Some(Utc.with_ymd_and_hms(2025, 8, 1, 0, 0, 0).unwrap());
@@ -284,7 +286,7 @@ fn main() {
         let mut report = None;
         for _ in 0..5 {
             let t = Instant::now();
-            report = Some(compute(conn, &config, &request).expect("compute"));
+            report = Some(compute(conn, &config, &schedule, &request).expect("compute"));
             times.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         times.sort_by(f64::total_cmp);

@@ -184,6 +184,7 @@ pub fn sources(config_path: &Path, command: SourcesCommand) -> Result<()> {
             let run = learn_and_propose(
                 &mut store,
                 &config.filter,
+                &config.seasons,
                 from.map(local_midnight),
                 to.map(|d| local_midnight(d) + Duration::days(1)),
                 &archives,

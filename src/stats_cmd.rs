@@ -50,7 +50,7 @@ pub struct StatsArgs {
     /// Last local date, included.
     #[arg(long, value_parser = parse_date, requires = "from")]
     to: Option<NaiveDate>,
-    /// A season named in [reports.seasons] (三夏, 三秋): the latest of that name, or --year's.
+    /// A season named in [[seasons]] (三夏, 三秋): the latest of that name, or --year's.
     #[arg(long, conflicts_with_all = ["from", "to"])]
     season: Option<String>,
     #[arg(long, requires = "season")]
@@ -121,7 +121,12 @@ pub fn stats(config_path: &Path, args: StatsArgs) -> Result<()> {
     request.as_of = args.as_of;
     request.compare_previous_year = !args.no_compare;
     let store = crate::open_store(&config)?;
-    let report = compute(store.connection(), &config.reports, &request)?;
+    let report = compute(
+        store.connection(),
+        &config.reports,
+        &config.schedule(),
+        &request,
+    )?;
     let bytes = render_stats(&report, format, args.lang)?;
     write_output(args.out.as_deref(), &bytes, !format.is_text())
 }
@@ -153,6 +158,7 @@ pub fn bulletin_cmd(config_path: &Path, args: BulletinArgs) -> Result<()> {
     let b = bulletin(
         store.connection(),
         &config.reports,
+        &config.schedule(),
         &BulletinRequest {
             date: args.date,
             as_of: args.as_of,

@@ -142,6 +142,7 @@ fn the_bulletin_counts_what_the_statistics_count() {
         let b = bulletin(
             store.connection(),
             &config(),
+            &schedule(),
             &BulletinRequest {
                 date,
                 as_of: Some(f.as_of()),

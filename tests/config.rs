@@ -11,8 +11,28 @@ fn the_deployment_example_and_the_demo_config_load() {
     let example = Config::load(&root.join("scripts/deploy/burnwatch.example.toml")).unwrap();
     assert_eq!(example.firms.as_ref().unwrap().products.len(), 4);
     assert_eq!(example.cameras.len(), 1);
-    assert_eq!(example.notify.channels.len(), 3);
-    assert_eq!(example.notify.seasons[0].deadlines.received_minutes, 15.0);
+    assert_eq!(example.notify.channels.len(), 4);
+    let email = &example.notify.channels[3];
+    assert_eq!(
+        email.kind,
+        burnwatch_core::notify_config::ChannelKind::Email
+    );
+    assert_eq!(email.to.len(), 2);
+    assert_eq!(example.notify.escalation.len(), 2);
+    // One definition of deadlines and seasons, read by the notifier and the statistics alike.
+    let summer = example.seasons.named("三夏", Some(2026)).unwrap();
+    assert_eq!(summer.deadlines.received_minutes, Some(15.0));
+    let in_summer = example
+        .schedule()
+        .deadlines_on(chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap());
+    assert_eq!(
+        (in_summer.received_minutes, in_summer.on_scene_minutes),
+        (15.0, 45.0)
+    );
+    assert_eq!(
+        in_summer.verified_minutes, None,
+        "by the end of the local day"
+    );
     assert_eq!(
         example.regions.townships.as_ref().unwrap().crs,
         burnwatch_core::coords::InputCrs::Cgcs2000
@@ -20,6 +40,8 @@ fn the_deployment_example_and_the_demo_config_load() {
     let demo = Config::load(&root.join("samples/burnwatch.toml")).unwrap();
     assert!(demo.regions.townships.is_some());
     assert!(demo.inbox.dir.ends_with("var/inbox"));
+    assert_eq!(demo.seasons.iter().count(), 2);
+    assert_eq!(demo.deadlines.on_scene_minutes, 60.0);
 }
 
 #[test]
@@ -30,6 +52,19 @@ fn config_mistakes_are_refused_by_name() {
         ("[firms]\nproducts = [\"MODIS_NRT\"]\nday_range = 9\n", "day_range"),
         ("[inbox]\ndirectory = \"x\"\n", "directory"),
         ("[[notify.routes]]\nregion = \"*\"\nchannels = [\"nowhere\"]\n", "unknown channel"),
+        // The deadlines and seasons have one home each: the top-level sections.
+        ("[notify.deadlines]\nreceived_minutes = 15\n", "deadlines"),
+        ("[[reports.seasons]]\nname = \"三夏\"\nstart = 2025-05-20\nend = 2025-07-31\n", "seasons"),
+        ("[[filter.seasons]]\nname = \"三夏\"\nstart = \"05-20\"\nend = \"06-30\"\n", "seasons"),
+        ("[deadlines]\nverified_minutes = 0\n", "positive"),
+        (
+            "[[notify.escalation]]\nafter_minutes = 60\nto = \"county\"\n[[notify.escalation]]\nafter_minutes = 30\nto = \"prefecture\"\n",
+            "level 2",
+        ),
+        (
+            "[[notify.channels]]\nid = \"m\"\nkind = \"email\"\nhost = \"smtp.example.cn\"\nfrom = \"a@example.cn\"\n",
+            "needs host, from and to",
+        ),
         (
             "[[cameras]]\nid = \"a\"\nname = \"a\"\nlon = 116.0\nlat = 35.0\nheight_m = 30\nkind = \"thermal\"\nsnapshot_url = \"http://127.0.0.1:1/\"\n",
             "needs a preset or a pose_url",

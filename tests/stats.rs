@@ -13,7 +13,7 @@ fn report(f: &Fixture, by: GroupBy, region: Option<&str>) -> StatsReport {
     let mut request = StatsRequest::new(PeriodSpec::season("三夏", None), by);
     request.as_of = Some(f.as_of());
     request.region = region.map(Into::into);
-    compute(store.connection(), &config(), &request).unwrap()
+    compute(store.connection(), &config(), &schedule(), &request).unwrap()
 }
 
 fn row<'a>(r: &'a StatsReport, id: &str) -> &'a RegionStats {
@@ -90,8 +90,9 @@ fn the_prefecture_total_matches_the_hand_count() {
     );
     let prev = r.previous_period.as_ref().unwrap();
     assert_eq!(prev.from, NaiveDate::from_ymd_opt(2024, 6, 5).unwrap());
-    // The targets of the season.
-    assert_eq!(r.targets.on_scene_minutes, Some(45.0));
+    // The deadlines of the season.
+    assert_eq!(r.deadlines.on_scene_minutes, 45.0);
+    assert_eq!(r.deadlines.verified_minutes, Some(1440.0));
 }
 
 #[test]
@@ -211,7 +212,7 @@ fn an_earlier_moment_sees_fewer_steps() {
     // 30 minutes after the alerts: E0 received (10), E1 on scene (25), E3 received (20), E4
     // cancelled (15); nothing verified; E2 and E5 not yet late for their 30-minute receipt.
     request.as_of = Some(f.created + chrono::Duration::minutes(30));
-    let r = compute(store.connection(), &config(), &request).unwrap();
+    let r = compute(store.connection(), &config(), &schedule(), &request).unwrap();
     let a = &r.total.alerts;
     assert_eq!(a.verified, 0);
     assert_eq!(a.received.reached, 3);
@@ -228,7 +229,7 @@ fn dates_work_like_seasons_and_empty_days_are_zero() {
     let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
     let mut request = StatsRequest::new(PeriodSpec::dates(d(6, 1), d(6, 30)), GroupBy::County);
     request.as_of = Some(f.as_of());
-    let by_dates = compute(store.connection(), &config(), &request).unwrap();
+    let by_dates = compute(store.connection(), &config(), &schedule(), &request).unwrap();
     let by_season = report(&f, GroupBy::County, None);
     assert_eq!(by_dates.total.detections, by_season.total.detections);
     assert_eq!(by_dates.total.alerts, by_season.total.alerts);
@@ -236,11 +237,11 @@ fn dates_work_like_seasons_and_empty_days_are_zero() {
     assert_eq!(by_dates.total.previous.as_ref().unwrap().alerts, 3);
     // 21 June in Beijing holds E4 (18:00 UTC on the 20th).
     request.period = PeriodSpec::dates(d(6, 21), d(6, 21));
-    let r = compute(store.connection(), &config(), &request).unwrap();
+    let r = compute(store.connection(), &config(), &schedule(), &request).unwrap();
     assert_eq!(r.total.detections.points, 1);
     assert_eq!(row(&r, B).alerts.cancelled, 1);
     request.period = PeriodSpec::dates(d(7, 1), d(7, 10));
-    let r = compute(store.connection(), &config(), &request).unwrap();
+    let r = compute(store.connection(), &config(), &schedule(), &request).unwrap();
     assert_eq!(r.total.detections.points, 0);
     assert_eq!(r.total.alerts.received.median_min, None);
     assert_eq!(r.rows.len(), 2, "regions without fires are rows of zeros");
@@ -255,7 +256,7 @@ fn bad_requests_fail_with_clear_errors() {
     let run = |period, region: Option<&str>| {
         let mut r = StatsRequest::new(period, GroupBy::County);
         r.region = region.map(Into::into);
-        compute(store.connection(), &config(), &r).unwrap_err()
+        compute(store.connection(), &config(), &schedule(), &r).unwrap_err()
     };
     let e = run(PeriodSpec::dates(d(6, 10), d(6, 1)), None);
     assert!(e.is_bad_request());

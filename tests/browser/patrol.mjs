@@ -330,6 +330,84 @@ await check("the patrol page reopens without signal, from the phone's own copy",
   await phoneCtx.setOffline(false);
 });
 
+await check("the duty officer lifts a held-back detection in the console, once, and its alert arrives live", async () => {
+  const held = (await api(duty, "GET", "/api/v1/detections/suppressed")).data;
+  assert(Array.isArray(held) && held.length > 0, `the demo holds back a detection: ${JSON.stringify(held)}`);
+  const id = held[0].id;
+  const alertsBefore = (await api(duty, "GET", "/api/v1/alerts")).data.length;
+  const button = con.locator(`button[data-lift="${id}"]`);
+  await button.waitFor({ timeout: 10000 });
+  con.once("dialog", (d) => d.accept("复核：农田秸秆"));
+  await button.click();
+  await until("the row to leave the held-back list", async () => (await con.locator(`button[data-lift="${id}"]`).count()) === 0);
+  assert((await con.textContent("#f-lift-error")) === "", "no error shown");
+  const after = (await api(duty, "GET", "/api/v1/detections/suppressed")).data;
+  assert(after.every((d) => d.id !== id), "no longer suppressed");
+  const again = await api(duty, "POST", `/api/v1/detections/${id}/lift`);
+  assert(again.status === 409, `a second lift is refused: ${again.status}`);
+  const alertsAfter = (await api(duty, "GET", "/api/v1/alerts")).data;
+  assert(alertsAfter.length >= alertsBefore && alertsAfter.length <= alertsBefore + 1, `${alertsBefore} → ${alertsAfter.length}`);
+  if (alertsAfter.length > alertsBefore) {
+    const fresh = alertsAfter.map((a) => a.alert_id).filter((x) => !all.some((a) => a.alert_id === x));
+    await until("the new alert on the console", async () => (await con.locator(`tr[data-alert="${fresh[0]}"]`).count()) === 1);
+  }
+  await shot(con, "console-lifted.png");
+});
+
+await check("the statistics page draws its charts and table from the API, the verification included", async () => {
+  const stats = await consoleCtx.newPage();
+  await stats.goto(URL_ + "/console/stats");
+  await stats.waitForFunction(() => window.bwStats && window.bwStats.drawn > 0, null, { timeout: 15000 });
+  // The demo's fires are in the summer harvest (三夏); the page opens on the newest season.
+  const summer = await stats.locator("#q-season option").evaluateAll((os) => os.map((o) => o.value).find((v) => v.startsWith("三夏|")));
+  assert(summer, "the 三夏 season is offered");
+  await stats.selectOption("#q-season", summer);
+  const drawn = await stats.evaluate(() => window.bwStats.drawn);
+  await stats.click("#query button[type=submit]");
+  await stats.waitForFunction((n) => window.bwStats.drawn > n, drawn, { timeout: 15000 });
+  const season = await stats.inputValue("#q-season");
+  const [name, year] = season.split("|");
+  const r = await api(duty, "GET", `/api/v1/stats?season=${encodeURIComponent(name)}&year=${year}&by=county`);
+  assert(r.status === 200, `stats ${r.status}`);
+  const tot = r.data.total;
+  assert(tot.alerts.verified >= 1, `the verification counts: ${tot.alerts.verified}`);
+  for (const id of ["c-daily", "c-regions", "c-outcomes", "c-response"]) {
+    assert(await stats.locator(`#${id} svg`).count() === 1, `chart ${id}`);
+  }
+  const bars = await stats.locator("#c-regions rect[data-region]").count();
+  assert(bars === r.data.rows.length, `one bar per county: ${bars} vs ${r.data.rows.length}`);
+  assert(await stats.locator('#c-outcomes rect[data-outcome="confirmed_straw_burn"]').count() === 1, "the verified outcome is charted");
+  const totalRow = await stats.locator("#r-table tr.total td").allTextContents();
+  assert(totalRow[1] === String(tot.detections.points) && totalRow[4] === String(tot.alerts.total),
+    `total row ${totalRow.join("|")} vs points ${tot.detections.points}, alerts ${tot.alerts.total}`);
+  const cards = await stats.textContent("#r-cards");
+  assert(cards.includes("误报率") && cards.includes("每千公顷耕地火点"), `zh-CN cards: ${cards}`);
+  await shot(stats, "stats.png");
+
+  const [download] = await Promise.all([stats.waitForEvent("download"), stats.click('[data-dl="stats:xlsx"]')]);
+  const file = join(ART, download.suggestedFilename());
+  await download.saveAs(file);
+  const { readFileSync } = await import("node:fs");
+  const bytes = readFileSync(file);
+  assert(bytes.length > 1000 && bytes[0] === 0x50 && bytes[1] === 0x4b, `an XLSX (zip) file: ${bytes.length} bytes`);
+  assert(/^burnwatch-stats-\d{8}-\d{8}\.xlsx$/.test(download.suggestedFilename()), download.suggestedFilename());
+
+  assert(await stats.inputValue("#b-date") === "2025-06-10", `the bulletin date is the fire day: ${await stats.inputValue("#b-date")}`);
+  const [bulletin] = await Promise.all([stats.waitForEvent("popup"), stats.click("#b-go")]);
+  await bulletin.waitForLoadState();
+  const rows = await bulletin.locator("table tr").count();
+  assert(rows > tot.alerts.total / 2, `the bulletin's detail table: ${rows} rows`);
+  assert(await bulletin.locator("svg").count() >= 1, "the bulletin's map");
+  await shot(bulletin, "stats-bulletin.png");
+  await bulletin.close();
+
+  await stats.click("#lang");
+  await stats.waitForFunction(() => document.querySelector("#r-cards").textContent.includes("False-alarm share"), null, { timeout: 10000 });
+  await shot(stats, "stats-en.png");
+  await stats.click("#lang");
+  await stats.close();
+});
+
 await check("neither page loaded anything from outside this server", async () => {
   assert(outside.length === 0, `outside requests: ${outside.join(", ")}`);
 });

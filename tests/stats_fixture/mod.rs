@@ -5,13 +5,15 @@
 //! Two counties, three townships:
 //!   东县 100001: 甲镇 100001001 (2,000 ha cropland), 乙镇 100001002 (3,000 ha)
 //!   西县 100002: 丙镇 100002001 (5,000 ha); 西县's own entry says 4,000 ha, and wins.
-//! Seasons: 三夏 2025 = 2025-06-01..06-30 (on-scene target 45 min), 三夏 2024 = 2024-06-05..06-25.
+//! Seasons: 三夏 2025 = 2025-06-01..06-30 (on-scene deadline 45 min), 三夏 2024 = 2024-06-05..06-25.
+//! Deadlines otherwise: received 30, on scene 60, verified 1,440 minutes.
 
 #![allow(dead_code)]
 
 use burnwatch_core::alert::{AlertState, Outcome};
 use burnwatch_core::event::{EventRef, EventSummary};
-use burnwatch_core::reports_config::{ReportsConfig, Season, TargetOverrides};
+use burnwatch_core::reports_config::ReportsConfig;
+use burnwatch_core::schedule::{DeadlineOverrides, Deadlines, Schedule, Season, Seasons};
 use burnwatch_core::{ConfidenceClass, DayNight, Detection, Instrument, SourceKind};
 use burnwatch_store::{
     DetectionRow, FileRecord, IngestBatch, NewEvent, RegionRow, SqliteStore, Store,
@@ -67,7 +69,6 @@ pub fn regions() -> Vec<RegionRow> {
 }
 
 pub fn config() -> ReportsConfig {
-    let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
     let mut cropland = BTreeMap::new();
     cropland.insert(A1.to_owned(), 2000.0);
     cropland.insert(A2.to_owned(), 3000.0);
@@ -75,25 +76,37 @@ pub fn config() -> ReportsConfig {
     cropland.insert(B.to_owned(), 4000.0);
     ReportsConfig {
         prefecture_name: Some("测试市".into()),
-        seasons: vec![
+        cropland_ha: cropland,
+        ..Default::default()
+    }
+}
+
+/// `[deadlines]` and `[[seasons]]` of the fixture, as `CONFIG_TOML` has them.
+pub fn schedule() -> Schedule {
+    let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    Schedule {
+        deadlines: Deadlines {
+            verified_minutes: Some(1440.0),
+            ..Deadlines::default()
+        },
+        seasons: Seasons::new(vec![
             Season {
                 name: "三夏".into(),
                 start: d(2024, 6, 5),
                 end: d(2024, 6, 25),
-                targets: TargetOverrides::default(),
+                deadlines: DeadlineOverrides::default(),
             },
             Season {
                 name: "三夏".into(),
                 start: d(2025, 6, 1),
                 end: d(2025, 6, 30),
-                targets: TargetOverrides {
+                deadlines: DeadlineOverrides {
                     on_scene_minutes: Some(45.0),
                     ..Default::default()
                 },
             },
-        ],
-        cropland_ha: cropland,
-        ..Default::default()
+        ])
+        .unwrap(),
     }
 }
 
@@ -102,19 +115,24 @@ pub const CONFIG_TOML: &str = r#"
 [store]
 path = "fixture.sqlite"
 
-[reports]
-prefecture_name = "测试市"
+[deadlines]
+received_minutes = 30
+on_scene_minutes = 60
+verified_minutes = 1440
 
-[[reports.seasons]]
+[[seasons]]
 name = "三夏"
 start = 2024-06-05
 end = 2024-06-25
 
-[[reports.seasons]]
+[[seasons]]
 name = "三夏"
 start = 2025-06-01
 end = 2025-06-30
-targets = { on_scene_minutes = 45 }
+deadlines = { on_scene_minutes = 45 }
+
+[reports]
+prefecture_name = "测试市"
 
 [reports.cropland_ha]
 "100001001" = 2000

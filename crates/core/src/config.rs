@@ -52,6 +52,12 @@ pub struct Config {
     pub reports: crate::reports_config::ReportsConfig,
     #[serde(default)]
     pub patrol: crate::patrol_config::PatrolConfig,
+    /// `[deadlines]`: the one definition of response deadlines (see `schedule`).
+    #[serde(default)]
+    pub deadlines: crate::schedule::Deadlines,
+    /// `[[seasons]]`: the named seasons of each year, with their own deadlines.
+    #[serde(default)]
+    pub seasons: crate::schedule::Seasons,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -158,6 +164,14 @@ impl Default for IngestConfig {
 }
 
 impl Config {
+    /// The deadlines and seasons that the notifier, the statistics and the learner all read.
+    pub fn schedule(&self) -> crate::schedule::Schedule {
+        crate::schedule::Schedule {
+            deadlines: self.deadlines,
+            seasons: self.seasons.clone(),
+        }
+    }
+
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),

@@ -9,11 +9,7 @@
 //! min_pixel_overlap = 0.05          # share of a pixel's footprint inside a buffer that counts
 //! [filter.registry.buffers]         # type keyword → buffer, km (longest keyword wins)
 //! "power plant" = 1.2
-//! [[filter.seasons]]
-//! name = "三夏"
-//! start = "05-20"
-//! end = "06-30"
-//! [filter.learn]
+//! [filter.learn]                    # off-season days are those outside the shared [[seasons]]
 //! cell_deg = 0.004
 //! [filter.cropland]
 //! path = "landcover/cropland.tif"
@@ -22,7 +18,6 @@
 //!
 //! Values are checked while the file is read, so a bad setting fails at load with the path.
 
-use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -37,9 +32,6 @@ pub struct FilterConfig {
     pub registry: RegistryConfig,
     #[serde(default)]
     pub learn: LearnConfig,
-    /// Harvest windows (local dates): outside them a fire is less likely to be straw.
-    #[serde(default = "default_seasons")]
-    pub seasons: Vec<SeasonWindow>,
     /// Optional cropland raster: a detection off cropland is kept but classed "not straw".
     pub cropland: Option<CroplandConfig>,
     #[serde(default)]
@@ -52,7 +44,6 @@ impl Default for FilterConfig {
             product_flags: true,
             registry: RegistryConfig::default(),
             learn: LearnConfig::default(),
-            seasons: default_seasons(),
             cropland: None,
             feedback: FeedbackConfig::default(),
         }
@@ -64,11 +55,6 @@ impl FilterConfig {
         if let Some(c) = &mut self.cropland {
             fix(&mut c.path);
         }
-    }
-
-    /// True when the local date falls in any harvest window.
-    pub fn in_season(&self, date: NaiveDate) -> bool {
-        self.seasons.iter().any(|s| s.contains(date))
     }
 }
 
@@ -165,7 +151,8 @@ pub struct LearnConfig {
     /// A day with a night-time detection counts this many times (straw is burnt by day).
     #[serde(default = "two", deserialize_with = "non_negative")]
     pub night_weight: f64,
-    /// A day outside every harvest window counts this many times (multiplies with night).
+    /// A day outside every season (`Seasons::in_season`) counts this many times (multiplies
+    /// with night).
     #[serde(
         default = "default_off_season_weight",
         deserialize_with = "non_negative"
@@ -266,68 +253,6 @@ fn default_crop_values() -> Vec<f64> {
     vec![1.0]
 }
 
-/// A harvest window in local dates, `start` and `end` included; it may wrap the new year.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeasonWindow {
-    pub name: String,
-    pub start: MonthDay,
-    pub end: MonthDay,
-}
-
-impl SeasonWindow {
-    pub fn contains(&self, date: NaiveDate) -> bool {
-        let d = MonthDay {
-            month: date.month(),
-            day: date.day(),
-        };
-        if self.start <= self.end {
-            self.start <= d && d <= self.end
-        } else {
-            d >= self.start || d <= self.end
-        }
-    }
-}
-
-/// Domain notes: summer harvest (三夏) roughly 20 May – 30 June, autumn (三秋) 20 September –
-/// 20 November. Places differ, hence configuration.
-fn default_seasons() -> Vec<SeasonWindow> {
-    vec![
-        SeasonWindow {
-            name: "三夏".into(),
-            start: MonthDay { month: 5, day: 20 },
-            end: MonthDay { month: 6, day: 30 },
-        },
-        SeasonWindow {
-            name: "三秋".into(),
-            start: MonthDay { month: 9, day: 20 },
-            end: MonthDay { month: 11, day: 20 },
-        },
-    ]
-}
-
-/// A day of the year written "MM-DD".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(try_from = "String")]
-pub struct MonthDay {
-    pub month: u32,
-    pub day: u32,
-}
-
-impl TryFrom<String> for MonthDay {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, String> {
-        let bad = || format!("{s:?} is not a month-day like \"05-20\"");
-        let (m, d) = s.trim().split_once('-').ok_or_else(bad)?;
-        let month: u32 = m.parse().map_err(|_| bad())?;
-        let day: u32 = d.parse().map_err(|_| bad())?;
-        // 2024 is a leap year, so 02-29 is accepted.
-        NaiveDate::from_ymd_opt(2024, month, day).ok_or_else(bad)?;
-        Ok(Self { month, day })
-    }
-}
-
 fn yes() -> bool {
     true
 }
@@ -410,25 +335,11 @@ mod tests {
     fn bad_values_fail_at_load() {
         let e = parse("[filter.registry]\nduplicate_km = -1\n").unwrap_err();
         assert!(e.to_string().contains("non-negative"), "{e}");
-        let e = parse("[[filter.seasons]]\nname = \"x\"\nstart = \"13-01\"\nend = \"01-01\"\n")
+        // Seasons have one home, the top-level [[seasons]].
+        let e = parse("[[filter.seasons]]\nname = \"x\"\nstart = \"05-20\"\nend = \"06-30\"\n")
             .unwrap_err();
-        assert!(e.to_string().contains("13-01"), "{e}");
+        assert!(e.to_string().contains("seasons"), "{e}");
         let e = parse("[filter.learn]\ncell_size = 0.01\n").unwrap_err();
         assert!(e.to_string().contains("cell_size"), "{e}");
-    }
-
-    #[test]
-    fn season_windows_include_their_ends_and_may_wrap() {
-        let c = FilterConfig::default();
-        let d = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
-        assert!(c.in_season(d(5, 20)) && c.in_season(d(6, 30)) && c.in_season(d(10, 15)));
-        assert!(!c.in_season(d(5, 19)) && !c.in_season(d(8, 1)) && !c.in_season(d(12, 1)));
-        let winter = SeasonWindow {
-            name: "w".into(),
-            start: MonthDay { month: 12, day: 1 },
-            end: MonthDay { month: 2, day: 10 },
-        };
-        assert!(winter.contains(d(1, 5)) && winter.contains(d(12, 24)));
-        assert!(!winter.contains(d(3, 1)));
     }
 }

@@ -15,7 +15,9 @@ pub mod geodesy;
 pub mod notify_config;
 pub mod patrol_config;
 pub mod reports_config;
+pub mod schedule;
 
 pub use alert::{AlertState, Outcome, TransitionError};
 pub use config::{Config, ConfigError};
 pub use detection::{ConfidenceClass, DayNight, Detection, Instrument, SourceKind, SAME_PIXEL_KM};
+pub use schedule::{Deadlines, Schedule, Season, Seasons, Step};

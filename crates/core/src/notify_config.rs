@@ -1,5 +1,15 @@
-//! `[notify]`: who is told about alerts, through which channel, when; and the deadlines whose
-//! passing escalates an alert to its county.
+//! `[notify]`: who is told about alerts, through which channel, when; and to whom a missed
+//! deadline escalates, level by level. The deadlines themselves are the shared `[deadlines]` and
+//! `[[seasons]]` (`schedule`), which the statistics judge by as well.
+//!
+//! ```toml
+//! [[notify.escalation]]       # level 1: as soon as a step's deadline passes…
+//! after_minutes = 0
+//! to = "county"               # …the escalation routes of the alert's township and county
+//! [[notify.escalation]]       # level 2: the step still not done an hour later…
+//! after_minutes = 60
+//! to = "prefecture"           # …the escalation routes for "*" or reports.prefecture_code
+//! ```
 
 use serde::Deserialize;
 
@@ -10,11 +20,9 @@ pub struct NotifyConfig {
     pub channels: Vec<ChannelConfig>,
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
-    #[serde(default)]
-    pub deadlines: Deadlines,
-    /// Season profiles: inside a season, its deadlines replace the default ones.
-    #[serde(default)]
-    pub seasons: Vec<SeasonProfile>,
+    /// Escalation levels in order (level 1 first) for a step whose deadline has passed.
+    #[serde(default = "default_escalation")]
+    pub escalation: Vec<EscalationLevel>,
     #[serde(default = "default_retry_min")]
     pub retry_min_secs: f64,
     #[serde(default = "default_retry_max")]
@@ -29,8 +37,7 @@ impl Default for NotifyConfig {
         Self {
             channels: Vec::new(),
             routes: Vec::new(),
-            deadlines: Deadlines::default(),
-            seasons: Vec::new(),
+            escalation: default_escalation(),
             retry_min_secs: default_retry_min(),
             retry_max_secs: default_retry_max(),
             tick_secs: default_tick(),
@@ -59,6 +66,30 @@ pub enum ChannelKind {
     Dingtalk,
     /// An SMS gateway called with a URL template.
     Sms,
+    /// E-mail through an SMTP server.
+    Email,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text: only for a relay on the same host or a trusted network.
+    None,
+    /// Plain connection upgraded by STARTTLS, which is required (port 587).
+    Starttls,
+    /// TLS from the first byte (SMTPS, port 465).
+    Tls,
+}
+
+impl SmtpTls {
+    pub fn default_port(self) -> u16 {
+        match self {
+            SmtpTls::None => 25,
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -66,14 +97,30 @@ pub enum ChannelKind {
 pub struct ChannelConfig {
     pub id: String,
     pub kind: ChannelKind,
-    /// The robot's or the gateway's URL. For SMS, `{phone}` and `{text}` are replaced
-    /// (URL-encoded) once per phone number.
+    /// The robot's or the gateway's URL (not e-mail). For SMS, `{phone}` and `{text}` are
+    /// replaced (URL-encoded) once per phone number.
+    #[serde(default)]
     pub url: String,
     /// Environment variable holding the signing secret (webhook, DingTalk).
     pub secret_env: Option<String>,
     /// SMS recipients.
     #[serde(default)]
     pub phones: Vec<String>,
+    /// E-mail: the SMTP server.
+    pub host: Option<String>,
+    /// E-mail: the server's port; by default 25, 587 or 465 after `tls`.
+    pub port: Option<u16>,
+    /// E-mail: none, starttls (the default) or tls.
+    pub tls: Option<SmtpTls>,
+    /// E-mail: the SMTP login, if the server wants one.
+    pub username: Option<String>,
+    /// E-mail: environment variable holding the SMTP password.
+    pub password_env: Option<String>,
+    /// E-mail: the sender, "名称 <addr@example.cn>" or a bare address.
+    pub from: Option<String>,
+    /// E-mail recipients.
+    #[serde(default)]
+    pub to: Vec<String>,
     #[serde(default = "default_timeout")]
     pub timeout_secs: f64,
 }
@@ -102,43 +149,37 @@ fn yes() -> bool {
     true
 }
 
-/// Minutes from the alert's creation by which each step must be reported.
+/// Who hears of a missed step at one escalation level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EscalateTo {
+    /// Escalation routes whose region is the alert's township or county.
+    County,
+    /// Escalation routes whose region is "*" or the prefecture (`reports.prefecture_code`).
+    Prefecture,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Deadlines {
-    #[serde(default = "default_received")]
-    pub received_minutes: f64,
-    #[serde(default = "default_on_scene")]
-    pub on_scene_minutes: f64,
-    /// Absent: by the end of the local day the alert was raised ("checked the same day").
-    pub verified_minutes: Option<f64>,
+pub struct EscalationLevel {
+    /// Minutes after the step's deadline (0: as soon as it passes).
+    #[serde(default)]
+    pub after_minutes: f64,
+    pub to: EscalateTo,
 }
 
-impl Default for Deadlines {
-    fn default() -> Self {
-        Self {
-            received_minutes: default_received(),
-            on_scene_minutes: default_on_scene(),
-            verified_minutes: None,
-        }
-    }
-}
-
-fn default_received() -> f64 {
-    30.0
-}
-fn default_on_scene() -> f64 {
-    120.0
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeasonProfile {
-    pub name: String,
-    /// "MM-DD", inclusive, local dates.
-    pub from: String,
-    pub to: String,
-    pub deadlines: Deadlines,
+/// The county at once; the prefecture when the step is still not done an hour later.
+fn default_escalation() -> Vec<EscalationLevel> {
+    vec![
+        EscalationLevel {
+            after_minutes: 0.0,
+            to: EscalateTo::County,
+        },
+        EscalationLevel {
+            after_minutes: 60.0,
+            to: EscalateTo::Prefecture,
+        },
+    ]
 }
 
 impl NotifyConfig {
@@ -148,11 +189,36 @@ impl NotifyConfig {
             if !ids.insert(c.id.as_str()) {
                 return Err(format!("notify channel {:?} appears twice", c.id));
             }
-            if c.kind == ChannelKind::Sms && (c.phones.is_empty() || !c.url.contains("{text}")) {
-                return Err(format!(
-                    "SMS channel {:?} needs phones and a url with {{text}}",
-                    c.id
-                ));
+            match c.kind {
+                ChannelKind::Sms if c.phones.is_empty() || !c.url.contains("{text}") => {
+                    return Err(format!(
+                        "SMS channel {:?} needs phones and a url with {{text}}",
+                        c.id
+                    ));
+                }
+                ChannelKind::Email => {
+                    if c.host.as_deref().is_none_or(|h| h.trim().is_empty())
+                        || c.from.is_none()
+                        || c.to.is_empty()
+                    {
+                        return Err(format!("e-mail channel {:?} needs host, from and to", c.id));
+                    }
+                    if c.username.is_some() != c.password_env.is_some() {
+                        return Err(format!(
+                            "e-mail channel {:?}: username and password_env go together",
+                            c.id
+                        ));
+                    }
+                }
+                ChannelKind::Webhook
+                | ChannelKind::Wecom
+                | ChannelKind::Dingtalk
+                | ChannelKind::Sms
+                    if c.url.trim().is_empty() =>
+                {
+                    return Err(format!("notify channel {:?} needs a url", c.id));
+                }
+                _ => {}
             }
         }
         for r in &self.routes {
@@ -169,11 +235,19 @@ impl NotifyConfig {
                     .ok_or_else(|| format!("quiet_hours {q:?} is not \"HH:MM-HH:MM\""))?;
             }
         }
-        for s in &self.seasons {
-            for d in [&s.from, &s.to] {
-                parse_month_day(d)
-                    .ok_or_else(|| format!("season {:?}: {d:?} is not \"MM-DD\"", s.name))?;
+        if self.escalation.is_empty() {
+            return Err("notify.escalation needs at least one level".into());
+        }
+        let mut previous = 0.0;
+        for (i, l) in self.escalation.iter().enumerate() {
+            if !(l.after_minutes.is_finite() && l.after_minutes >= previous) {
+                return Err(format!(
+                    "notify.escalation level {}: after_minutes must be a number no smaller than the level before's ({previous}), got {}",
+                    i + 1,
+                    l.after_minutes
+                ));
             }
+            previous = l.after_minutes;
         }
         Ok(())
     }
@@ -188,11 +262,4 @@ pub fn parse_quiet_hours(s: &str) -> Option<(u32, u32)> {
         (h < 24 && m < 60).then_some(h * 60 + m)
     };
     Some((minutes(a)?, minutes(b)?))
-}
-
-/// "05-20" → (5, 20).
-pub fn parse_month_day(s: &str) -> Option<(u32, u32)> {
-    let (m, d) = s.split_once('-')?;
-    let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
-    ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some((m, d))
 }

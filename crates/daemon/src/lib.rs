@@ -16,6 +16,7 @@
 pub mod camera;
 pub mod firms;
 pub mod inbox;
+mod release;
 pub mod server;
 pub mod status;
 mod worker;
@@ -55,6 +56,10 @@ pub enum DaemonError {
     Camera(#[from] burnwatch_camera::CameraError),
     #[error("cannot open the store for the API: {0}")]
     Store(#[from] burnwatch_store::StoreError),
+    #[error(transparent)]
+    Release(#[from] release::ReleaseSetupError),
+    #[error("notifications cannot start: {0}")]
+    Notify(#[from] burnwatch_notify::NotifyError),
 }
 
 /// A product file waiting in `processing/`.
@@ -93,7 +98,8 @@ where
             source,
         })?;
     tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "listening");
-    let api = burnwatch_server::ApiState::open(&config)?;
+    let api = burnwatch_server::ApiState::open(&config)?
+        .with_release(Arc::new(release::PipelineRelease::open(&config)?));
     let server = tokio::spawn(server::serve(
         listener,
         status.clone(),
@@ -156,7 +162,10 @@ where
             )));
         }
     }
-    let notifier = burnwatch_notify::Notifier::open(config.notify.clone(), &config.store.path)?;
+    let notifier = burnwatch_notify::Notifier::open(
+        burnwatch_notify::Settings::from_config(&config),
+        &config.store.path,
+    )?;
     tasks.push(tokio::spawn(notify(
         notifier,
         status.clone(),

@@ -298,7 +298,14 @@ pub fn evaluate_season(dir: &Path) -> Result<EvalReport, FilterError> {
     } else {
         Vec::new()
     };
-    let run = learn_and_propose(&mut store, &config.filter, None, None, &archives)?;
+    let run = learn_and_propose(
+        &mut store,
+        &config.filter,
+        &config.seasons,
+        None,
+        None,
+        &archives,
+    )?;
 
     let stored = store.detections(&DetectionQuery::default())?;
     report.detections_stored = stored.len();

@@ -5,13 +5,18 @@
 use crate::learn::{local_date, LearnedPlace};
 use burnwatch_core::filter_config::FilterConfig;
 use burnwatch_core::geodesy::haversine_km;
+use burnwatch_core::Seasons;
 use burnwatch_store::{CandidateEvidence, HistoryPoint, IndustrialVerification};
 use chrono::Datelike;
 use std::collections::BTreeSet;
 
 /// Groups verifications whose events lie within `feedback.radius_km` of one another (single
 /// linkage) and returns each group with at least `feedback.min_reports` alerts as a place.
-pub fn places(verified: &[IndustrialVerification], config: &FilterConfig) -> Vec<LearnedPlace> {
+pub fn places(
+    verified: &[IndustrialVerification],
+    config: &FilterConfig,
+    seasons: &Seasons,
+) -> Vec<LearnedPlace> {
     let radius = config.feedback.radius_km;
     let mut group: Vec<usize> = (0..verified.len()).collect();
     fn root(g: &mut [usize], mut i: usize) -> usize {
@@ -67,7 +72,7 @@ pub fn places(verified: &[IndustrialVerification], config: &FilterConfig) -> Vec
             .count();
         let off = members
             .iter()
-            .filter(|m| !config.in_season(local_date(m.first_seen)))
+            .filter(|m| !seasons.in_season(local_date(m.first_seen)))
             .count();
         let ids: Vec<i64> = members.iter().map(|m| m.alert_id).collect();
         places.push(LearnedPlace {
@@ -118,6 +123,7 @@ mod tests {
         let found = places(
             &[v(1, 116.0, 0), v(2, 116.2, 5), v(3, 116.0033, 30)],
             &config,
+            &Seasons::default(),
         );
         assert_eq!(found.len(), 1);
         let p = &found[0];

@@ -15,6 +15,7 @@ use crate::FilterError;
 use burnwatch_core::filter_config::FilterConfig;
 use burnwatch_core::geodesy::haversine_km;
 use burnwatch_core::DayNight;
+use burnwatch_core::Seasons;
 use burnwatch_store::{
     CandidateEvidence, CandidateStatus, HistoryPoint, NewCandidate, SourceStore,
 };
@@ -131,12 +132,17 @@ const NEIGHBOURS: [(i64, i64); 9] = [
     (1, 1),
 ];
 
-/// Finds persistent places in a detection history.
-pub fn learn(points: &[HistoryPoint], config: &FilterConfig) -> Vec<LearnedPlace> {
+/// Finds persistent places in a detection history; a day outside the `[[seasons]]`
+/// (`Seasons::in_season`) weighs `learn.off_season_weight` times.
+pub fn learn(
+    points: &[HistoryPoint],
+    config: &FilterConfig,
+    seasons: &Seasons,
+) -> Vec<LearnedPlace> {
     let cell_deg = config.learn.cell_deg;
     let flags: Vec<(bool, bool)> = points
         .iter()
-        .map(|p| (is_night(p), !config.in_season(local_date(p.acq_time))))
+        .map(|p| (is_night(p), !seasons.in_season(local_date(p.acq_time))))
         .collect();
     let mut cells: HashMap<Cell, Vec<usize>> = HashMap::new();
     for (i, p) in points.iter().enumerate() {
@@ -363,6 +369,7 @@ pub struct LearnRun {
 pub fn learn_and_propose<S: SourceStore>(
     store: &mut S,
     config: &FilterConfig,
+    seasons: &Seasons,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     archives: &[PathBuf],
@@ -386,9 +393,10 @@ pub fn learn_and_propose<S: SourceStore>(
             ))
         })
         .collect();
-    let places = learn(&points, config);
+    let places = learn(&points, config, seasons);
     let learned = propose(store, &places, "learned", config)?;
-    let feedback_places = crate::feedback::places(&store.industrial_verifications()?, config);
+    let feedback_places =
+        crate::feedback::places(&store.industrial_verifications()?, config, seasons);
     let feedback = propose(store, &feedback_places, "feedback", config)?;
     Ok(LearnRun {
         history_points,
@@ -440,7 +448,7 @@ mod tests {
             let day = NaiveDate::from_ymd_opt(2025, m, d).unwrap();
             pts.push(point(116.7, 35.1, day, 5, d == 20));
         }
-        let places = learn(&pts, &config);
+        let places = learn(&pts, &config, &Seasons::default());
         assert_eq!(places.len(), 1, "{places:?}");
         let p = &places[0];
         assert!(haversine_km(p.lon, p.lat, 116.5, 35.2) < 0.5);

@@ -170,11 +170,13 @@ fn repeated_industrial_verifications_become_a_candidate() {
     };
     // One verification is not enough; nothing learned from history either in two weeks.
     verify(&mut store, at_site[0], Some(Outcome::IndustrialHeat));
-    let run = learn_and_propose(&mut store, &config.filter, None, None, &[]).unwrap();
+    let run =
+        learn_and_propose(&mut store, &config.filter, &config.seasons, None, None, &[]).unwrap();
     assert!(run.feedback.new.is_empty());
     verify(&mut store, at_site[1], Some(Outcome::IndustrialHeat));
     verify(&mut store, at_site[2], Some(Outcome::NothingFound));
-    let run = learn_and_propose(&mut store, &config.filter, None, None, &[]).unwrap();
+    let run =
+        learn_and_propose(&mut store, &config.filter, &config.seasons, None, None, &[]).unwrap();
     assert_eq!(run.feedback.new.len(), 1, "{:?}", run.feedback_places);
     let c = store
         .candidates(None)
@@ -187,7 +189,8 @@ fn repeated_industrial_verifications_become_a_candidate() {
     let extra = c.evidence.extra.unwrap();
     assert!(extra.contains(&at_site[0].to_string()) && extra.contains(&at_site[1].to_string()));
     // Learning again refreshes the same candidate instead of adding one.
-    let run = learn_and_propose(&mut store, &config.filter, None, None, &[]).unwrap();
+    let run =
+        learn_and_propose(&mut store, &config.filter, &config.seasons, None, None, &[]).unwrap();
     assert!(run.feedback.new.is_empty() && run.feedback.updated.len() == 1);
 }
 

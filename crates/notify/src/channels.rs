@@ -21,6 +21,8 @@ pub enum DeliveryError {
     NoSecret(String),
     #[error("bad channel URL: {0}")]
     Url(String),
+    #[error("e-mail not sent: {0}")]
+    Email(String),
 }
 
 pub const IDEMPOTENCY_HEADER: &str = "X-Burnwatch-Idempotency-Key";
@@ -162,6 +164,12 @@ pub async fn deliver(
                 sent.push(check(req.send().await?, false).await?);
             }
             Ok(sent.join(", "))
+        }
+        ChannelKind::Email => {
+            crate::email::Mailer::new(channel)
+                .map_err(DeliveryError::Email)?
+                .send(item)
+                .await
         }
     }
 }

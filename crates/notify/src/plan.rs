@@ -1,15 +1,32 @@
 //! What to send, to whom, and when: pure functions over alerts and the configuration.
 
-use burnwatch_core::notify_config::{
-    parse_month_day, parse_quiet_hours, Deadlines, NotifyConfig, RouteConfig,
-};
-use burnwatch_core::AlertState;
+use burnwatch_core::notify_config::{parse_quiet_hours, EscalateTo, NotifyConfig, RouteConfig};
+use burnwatch_core::{Config, Schedule, Step};
 use burnwatch_store::{AlertView, OutboxItem, PendingAlert};
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Timelike, Utc};
 
 /// Asia/Shanghai: UTC+8 all year.
 fn cst() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("a valid offset")
+}
+
+/// What the notifier reads from the configuration: `[notify]`, the shared `[deadlines]` and
+/// `[[seasons]]`, and the prefecture's id (whose routes hear prefecture-level escalations).
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub notify: NotifyConfig,
+    pub schedule: Schedule,
+    pub prefecture_id: Option<String>,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            notify: config.notify.clone(),
+            schedule: config.schedule(),
+            prefecture_id: config.reports.prefecture_code.clone(),
+        }
+    }
 }
 
 fn route_matches(route: &RouteConfig, alert: &AlertView) -> bool {
@@ -18,6 +35,24 @@ fn route_matches(route: &RouteConfig, alert: &AlertView) -> bool {
         || alert.region_id.as_deref() == Some(r)
         || alert.county_id.as_deref() == Some(r)
         || alert.neighbours.iter().any(|n| n == r)
+}
+
+/// Whether an escalation route hears an escalation to `to`: the county level is the alert's own
+/// township and county (not its neighbours, who owe nothing); the prefecture level is "*" and
+/// the prefecture's id.
+fn escalation_route_matches(
+    route: &RouteConfig,
+    alert: &AlertView,
+    to: EscalateTo,
+    prefecture_id: Option<&str>,
+) -> bool {
+    let r = route.region.as_str();
+    match to {
+        EscalateTo::County => {
+            alert.region_id.as_deref() == Some(r) || alert.county_id.as_deref() == Some(r)
+        }
+        EscalateTo::Prefecture => r == "*" || prefecture_id == Some(r),
+    }
 }
 
 /// The end of the quiet period containing `now`, or `now` when it is not quiet.
@@ -47,6 +82,10 @@ pub fn after_quiet_hours(quiet: Option<&str>, now: DateTime<Utc>) -> DateTime<Ut
         .unwrap_or(now)
 }
 
+fn local_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&cst()).format("%m-%d %H:%M").to_string()
+}
+
 pub fn message(alert: &AlertView, deadline_note: &str) -> (String, String) {
     let place = format!(
         "{} {}",
@@ -70,19 +109,28 @@ pub fn message(alert: &AlertView, deadline_note: &str) -> (String, String) {
 /// The notifications a new alert raises: one per matching route and channel.
 pub fn new_alert_items(
     alert: &AlertView,
-    config: &NotifyConfig,
+    settings: &Settings,
     now: DateTime<Utc>,
 ) -> Vec<OutboxItem> {
-    let deadlines = deadlines_at(config, alert.created_at);
+    let deadlines = settings.schedule.deadlines_for(alert.first_seen);
+    let verified = match deadlines.verified_minutes {
+        None => "当天".to_owned(),
+        Some(_) => format!(
+            "{} 前",
+            local_time(deadlines.due(Step::Verified, alert.created_at))
+        ),
+    };
     let (subject, body) = message(
         alert,
         &format!(
-            "请于 {} 分钟内签收，当天核查反馈。",
-            deadlines.received_minutes
+            "请于 {} 分钟内（{} 前）签收，{verified}核查反馈。",
+            deadlines.received_minutes,
+            local_time(deadlines.due(Step::Received, alert.created_at))
         ),
     );
     let mut items: Vec<OutboxItem> = Vec::new();
-    for route in config
+    for route in settings
+        .notify
         .routes
         .iter()
         .filter(|r| r.new_alerts && route_matches(r, alert))
@@ -106,95 +154,77 @@ pub fn new_alert_items(
     items
 }
 
-/// The deadlines in force for an alert raised at `created`: a season profile's, or the default.
-pub fn deadlines_at(config: &NotifyConfig, created: DateTime<Utc>) -> Deadlines {
-    let local = created.with_timezone(&cst());
-    let md = (local.month(), local.day());
-    config
-        .seasons
-        .iter()
-        .find(
-            |s| match (parse_month_day(&s.from), parse_month_day(&s.to)) {
-                (Some(a), Some(b)) if a <= b => md >= a && md <= b,
-                (Some(a), Some(b)) => md >= a || md <= b,
-                _ => false,
-            },
-        )
-        .map(|s| s.deadlines)
-        .unwrap_or(config.deadlines)
+/// One escalation a pending alert is owed now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Escalation {
+    pub step: Step,
+    /// 1-based, in the order of `[[notify.escalation]]`.
+    pub level: u32,
+    /// The step's deadline.
+    pub due: DateTime<Utc>,
 }
 
-/// The step a pending alert has most recently missed, with its deadline.
-pub fn missed_step(
+/// The escalations a pending alert is owed at `now` and has not had: for the step it missed
+/// most recently (a later missed step supersedes an earlier one), every level whose delay after
+/// the deadline has passed.
+pub fn escalations_due(
     alert: &PendingAlert,
-    config: &NotifyConfig,
+    settings: &Settings,
     now: DateTime<Utc>,
-) -> Option<(&'static str, DateTime<Utc>)> {
-    let d = deadlines_at(config, alert.created_at);
-    let minutes = |m: f64| alert.created_at + Duration::seconds((m * 60.0) as i64);
-    let verified_by = match d.verified_minutes {
-        Some(m) => minutes(m),
-        None => {
-            // The end of the local day the alert was raised.
-            let local = alert.created_at.with_timezone(&cst()).date_naive();
-            let next = local
-                .succ_opt()
-                .unwrap_or(local)
-                .and_hms_opt(0, 0, 0)
-                .expect("midnight");
-            cst()
-                .from_local_datetime(&next)
-                .single()
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or(alert.created_at)
-        }
+) -> Vec<Escalation> {
+    let deadlines = settings.schedule.deadlines_for(alert.first_seen);
+    let Some((step, due)) = deadlines.latest_missed(alert.state, alert.created_at, now) else {
+        return Vec::new();
     };
-    let steps = [
-        (
-            "received",
-            AlertState::Received,
-            minutes(d.received_minutes),
-        ),
-        ("on_scene", AlertState::OnScene, minutes(d.on_scene_minutes)),
-        ("verified", AlertState::Verified, verified_by),
-    ];
-    steps
-        .into_iter()
-        .filter(|(_, reached, due)| alert.state < *reached && now > *due)
-        .max_by_key(|(_, _, due)| *due)
-        .map(|(step, _, due)| (step, due))
+    settings
+        .notify
+        .escalation
+        .iter()
+        .zip(1u32..)
+        .filter(|(l, _)| {
+            now > due + Duration::milliseconds((l.after_minutes * 60_000.0).round() as i64)
+        })
+        .filter(|(_, level)| !alert.escalated.contains(&(step, *level)))
+        .map(|(_, level)| Escalation { step, level, due })
+        .collect()
 }
 
-/// The escalations for a missed step: the county's escalation routes, never held by quiet hours.
+/// The notifications of one escalation: that level's routes, never held by quiet hours.
 pub fn escalation_items(
     alert: &AlertView,
-    step: &str,
-    due: DateTime<Utc>,
-    config: &NotifyConfig,
+    escalation: Escalation,
+    settings: &Settings,
     now: DateTime<Utc>,
 ) -> Vec<OutboxItem> {
-    let step_zh = match step {
-        "received" => "签收",
-        "on_scene" => "到场",
-        _ => "核查反馈",
+    let Escalation { step, level, due } = escalation;
+    let Some(config) = settings.notify.escalation.get(level as usize - 1) else {
+        return Vec::new();
+    };
+    let who = match config.to {
+        EscalateTo::County => "县级",
+        EscalateTo::Prefecture => "市级",
     };
     let (subject, body) = message(
         alert,
         &format!(
-            "⚠ 已超时：应于 {} 前{step_zh}，当前状态 {}。请县级督办。",
-            due.with_timezone(&cst()).format("%m-%d %H:%M"),
+            "⚠ 已超时：应于 {} 前{}，当前状态 {}。第 {level} 级督办，请{who}督办。",
+            local_time(due),
+            step.label_zh(),
             alert.state.as_str()
         ),
     );
-    let subject = format!("{subject}【超时督办】");
+    let subject = format!("{subject}【超时督办·{who}】");
     let mut items: Vec<OutboxItem> = Vec::new();
-    for route in config
-        .routes
-        .iter()
-        .filter(|r| r.escalations && route_matches(r, alert))
-    {
+    for route in settings.notify.routes.iter().filter(|r| {
+        r.escalations
+            && escalation_route_matches(r, alert, config.to, settings.prefecture_id.as_deref())
+    }) {
         for channel in &route.channels {
-            let key = format!("alert:{}:overdue:{step}:{channel}", alert.alert_id);
+            let key = format!(
+                "alert:{}:overdue:{}:{level}:{channel}",
+                alert.alert_id,
+                step.as_str()
+            );
             if items.iter().any(|i| i.idempotency_key == key) {
                 continue;
             }
@@ -215,6 +245,7 @@ pub fn escalation_items(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burnwatch_core::AlertState;
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -234,62 +265,182 @@ mod tests {
         assert_eq!(after_quiet_hours(None, now), now);
     }
 
-    #[test]
-    fn the_latest_missed_step_is_reported_and_seasons_change_deadlines() {
-        let mut config = NotifyConfig::default();
-        let alert = PendingAlert {
-            alert_id: 1,
-            state: AlertState::New,
-            created_at: utc("2025-06-10T02:00:00Z"), // 10:00 CST
-            region_id: None,
-            county_id: None,
-            overdue_step: None,
-        };
-        assert_eq!(
-            missed_step(&alert, &config, utc("2025-06-10T02:20:00Z")),
-            None
+    fn settings(routes: &str) -> Settings {
+        #[derive(serde::Deserialize)]
+        struct Wrap {
+            notify: NotifyConfig,
+        }
+        let text = format!(
+            "[[notify.channels]]\nid = \"c\"\nkind = \"webhook\"\nurl = \"http://x/\"\n\
+             [[notify.channels]]\nid = \"p\"\nkind = \"webhook\"\nurl = \"http://x/\"\n\
+             [[notify.channels]]\nid = \"n\"\nkind = \"webhook\"\nurl = \"http://x/\"\n{routes}"
         );
-        assert_eq!(
-            missed_step(&alert, &config, utc("2025-06-10T02:31:00Z"))
-                .unwrap()
-                .0,
-            "received"
-        );
-        assert_eq!(
-            missed_step(&alert, &config, utc("2025-06-10T04:01:00Z"))
-                .unwrap()
-                .0,
-            "on_scene"
-        );
-        // Same day = until 24:00 CST = 16:00 UTC.
-        let (step, due) = missed_step(&alert, &config, utc("2025-06-10T16:01:00Z")).unwrap();
-        assert_eq!((step, due), ("verified", utc("2025-06-10T16:00:00Z")));
-        let received = PendingAlert {
-            state: AlertState::OnScene,
-            ..alert.clone()
-        };
-        assert_eq!(
-            missed_step(&received, &config, utc("2025-06-10T05:00:00Z")),
-            None
-        );
+        Settings {
+            notify: toml::from_str::<Wrap>(&text).unwrap().notify,
+            schedule: Schedule::default(),
+            prefecture_id: Some("379900".into()),
+        }
+    }
 
-        config
-            .seasons
-            .push(burnwatch_core::notify_config::SeasonProfile {
-                name: "三夏".into(),
-                from: "05-20".into(),
-                to: "07-31".into(),
-                deadlines: Deadlines {
-                    received_minutes: 15.0,
-                    on_scene_minutes: 30.0,
-                    verified_minutes: Some(240.0),
-                },
-            });
+    fn pending(state: AlertState, escalated: Vec<(Step, u32)>) -> PendingAlert {
+        PendingAlert {
+            alert_id: 1,
+            state,
+            created_at: utc("2025-06-10T02:00:00Z"), // 10:00 CST
+            first_seen: utc("2025-06-10T01:40:00Z"),
+            region_id: Some("379901001".into()),
+            county_id: Some("379901".into()),
+            escalated,
+        }
+    }
+
+    fn view() -> AlertView {
+        let t = utc("2025-06-10T02:00:00Z");
+        AlertView {
+            alert_id: 1,
+            event_id: 1,
+            state: AlertState::New,
+            outcome: None,
+            region_id: Some("379901001".into()),
+            region_name: Some("甲镇".into()),
+            county_id: Some("379901".into()),
+            county_name: Some("东县".into()),
+            neighbours: vec!["379902001".into()],
+            lon: 116.1,
+            lat: 35.05,
+            search_radius_km: 0.4,
+            first_seen: t,
+            last_seen: t,
+            max_frp_mw: Some(12.0),
+            confidence: burnwatch_core::ConfidenceClass::Nominal,
+            cluster_size: 1,
+            detection_ids: vec![1],
+            sources: vec!["viirs".into()],
+            day_night: Some("D".into()),
+            created_at: t,
+            updated_at: t,
+            overdue_step: None,
+            overdue_level: None,
+        }
+    }
+
+    #[test]
+    fn levels_come_due_after_their_delay_and_each_only_once() {
+        // Default levels: the county at once, the prefecture an hour later.
+        let s = settings("");
+        let at = |t| escalations_due(&pending(AlertState::New, vec![]), &s, utc(t));
+        assert!(at("2025-06-10T02:29:00Z").is_empty());
+        let due = utc("2025-06-10T02:30:00Z");
         assert_eq!(
-            missed_step(&alert, &config, utc("2025-06-10T02:16:00Z"))
-                .unwrap()
-                .0,
-            "received"
+            at("2025-06-10T02:31:00Z"),
+            vec![Escalation {
+                step: Step::Received,
+                level: 1,
+                due
+            }]
         );
+        // Past the on-scene deadline (60 min) the later step supersedes received.
+        let levels: Vec<_> = at("2025-06-10T03:01:00Z")
+            .iter()
+            .map(|e| (e.step, e.level))
+            .collect();
+        assert_eq!(levels, vec![(Step::OnScene, 1)]);
+        // An hour after on_scene's deadline, level 2 as well — unless it was already made.
+        let levels: Vec<_> = at("2025-06-10T04:01:00Z")
+            .iter()
+            .map(|e| (e.step, e.level))
+            .collect();
+        assert_eq!(levels, vec![(Step::OnScene, 1), (Step::OnScene, 2)]);
+        let done = pending(AlertState::New, vec![(Step::OnScene, 1)]);
+        let levels: Vec<_> = escalations_due(&done, &s, utc("2025-06-10T04:01:00Z"))
+            .iter()
+            .map(|e| (e.step, e.level))
+            .collect();
+        assert_eq!(levels, vec![(Step::OnScene, 2)]);
+        // Done steps escalate nothing.
+        let on_scene = pending(AlertState::OnScene, vec![]);
+        assert!(escalations_due(&on_scene, &s, utc("2025-06-10T05:00:00Z")).is_empty());
+    }
+
+    #[test]
+    fn a_season_changes_when_escalation_starts() {
+        let mut s = settings("");
+        s.schedule.seasons = burnwatch_core::Seasons::new(vec![burnwatch_core::Season {
+            name: "三夏".into(),
+            start: chrono::NaiveDate::from_ymd_opt(2025, 5, 20).unwrap(),
+            end: chrono::NaiveDate::from_ymd_opt(2025, 7, 31).unwrap(),
+            deadlines: burnwatch_core::schedule::DeadlineOverrides {
+                received_minutes: Some(15.0),
+                ..Default::default()
+            },
+        }])
+        .unwrap();
+        let e = escalations_due(
+            &pending(AlertState::New, vec![]),
+            &s,
+            utc("2025-06-10T02:16:00Z"),
+        );
+        assert_eq!(e[0].due, utc("2025-06-10T02:15:00Z"));
+    }
+
+    #[test]
+    fn county_and_prefecture_levels_reach_their_own_routes() {
+        let s = settings(
+            "[[notify.routes]]\nregion = \"379901\"\nchannels = [\"c\"]\nnew_alerts = false\nescalations = true\n\
+             [[notify.routes]]\nregion = \"*\"\nchannels = [\"p\"]\nescalations = true\n\
+             [[notify.routes]]\nregion = \"379902001\"\nchannels = [\"n\"]\nescalations = true\n",
+        );
+        let now = utc("2025-06-10T04:01:00Z");
+        let due = utc("2025-06-10T03:00:00Z");
+        let one = |level| {
+            escalation_items(
+                &view(),
+                Escalation {
+                    step: Step::OnScene,
+                    level,
+                    due,
+                },
+                &s,
+                now,
+            )
+        };
+        let l1 = one(1);
+        assert_eq!(
+            l1.iter()
+                .map(|i| i.idempotency_key.as_str())
+                .collect::<Vec<_>>(),
+            vec!["alert:1:overdue:on_scene:1:c"],
+            "the county only: not the neighbour, not the prefecture"
+        );
+        assert!(l1[0].subject.contains("县级") && l1[0].body.contains("到场"));
+        assert_eq!(l1[0].not_before, now, "escalations ignore quiet hours");
+        let l2 = one(2);
+        assert_eq!(
+            l2.iter()
+                .map(|i| i.idempotency_key.as_str())
+                .collect::<Vec<_>>(),
+            vec!["alert:1:overdue:on_scene:2:p"]
+        );
+        assert!(l2[0].subject.contains("市级"));
+        // A route for the prefecture's own id is a prefecture route too.
+        let s = settings(
+            "[[notify.routes]]\nregion = \"379900\"\nchannels = [\"p\"]\nnew_alerts = false\nescalations = true\n",
+        );
+        let e = Escalation {
+            step: Step::Received,
+            level: 2,
+            due,
+        };
+        assert_eq!(escalation_items(&view(), e, &s, now).len(), 1);
+        let e = Escalation { level: 1, ..e };
+        assert!(escalation_items(&view(), e, &s, now).is_empty());
+        // New alerts still reach neighbours and "*".
+        let s = settings(
+            "[[notify.routes]]\nregion = \"379902001\"\nchannels = [\"n\"]\n\
+             [[notify.routes]]\nregion = \"*\"\nchannels = [\"p\"]\n",
+        );
+        let items = new_alert_items(&view(), &s, now);
+        assert_eq!(items.len(), 2);
+        assert!(items[0].body.contains("10:30 前") && items[0].body.contains("当天核查"));
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Validation and storage are the filter's and the store's own (`create_silence`,
 //! `SourceStore`), so the API accepts exactly what `burnwatch silences add` accepts. Lifting a
-//! suppression needs the routing pipeline and stays with the CLI (`burnwatch detections lift`).
+//! suppression goes through the routing pipeline the daemon lends ([`crate::Release`]), the same
+//! code as `burnwatch detections lift`.
 //!
 //! Reading: duty officers, admins and auditors; a county supervisor sees the suppressed
 //! detections of its own county only. Changing: duty officers and admins. Patrols get 403.
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 pub fn routes() -> Router<ApiState> {
     Router::new()
         .route("/api/v1/detections/suppressed", get(suppressed))
+        .route("/api/v1/detections/{id}/lift", post(lift))
         .route("/api/v1/silences", get(list_silences).post(add_silence))
         .route("/api/v1/silences/{id}/expire", post(expire_silence))
         .route("/api/v1/candidates", get(list_candidates))
@@ -401,6 +403,41 @@ async fn approve(
     raw: axum::body::Bytes,
 ) -> Result<Json<Decided>, ApiError> {
     decide(state, user, id, &raw, true).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LiftBody {
+    note: Option<String>,
+}
+
+/// Releases a suppression: the detection is routed and joins or starts an event (and its
+/// alert), once; a second lift answers 409.
+async fn lift(
+    State(state): State<ApiState>,
+    Caller(user): Caller,
+    Path(id): Path<String>,
+    raw: axum::body::Bytes,
+) -> Result<Json<burnwatch_store::LiftOutcome>, ApiError> {
+    may_change(&user)?;
+    let id = parse_id(&id)?;
+    let body: LiftBody = optional_body(&raw)?;
+    let release = state.release.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_pipeline",
+            "this server cannot route detections; use burnwatch detections lift",
+        )
+    })?;
+    let actor = actor(&user);
+    tokio::task::spawn_blocking(move || release.lift(id, &actor, body.note.as_deref()))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map(Json)
+        .map_err(|e| match e {
+            crate::LiftError::Store(e) => e.into(),
+            crate::LiftError::Pipeline(m) => ApiError::internal(m),
+        })
 }
 
 async fn reject(

@@ -5,6 +5,7 @@
 pub mod auth;
 mod filters_api;
 pub mod patrol;
+mod stats_api;
 
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -19,6 +20,8 @@ use burnwatch_store::{
 };
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Read connections for the API: a few more than cores, since requests also wait on I/O.
@@ -31,9 +34,51 @@ const TOKEN_HOURS: i64 = 16;
 pub struct ApiState {
     /// The API's own connections; SQLite in WAL mode lets them read side by side while the
     /// worker writes. Requests take them in turn.
-    stores: Arc<Vec<Mutex<SqliteStore>>>,
+    stores: Arc<Vec<Mutex<Pooled>>>,
     next: Arc<std::sync::atomic::AtomicUsize>,
+    /// Moves on whenever anything may have been written to the store (by the worker, the CLI
+    /// or this server), so a cached answer is served only while the data it came from holds.
+    epoch: Arc<AtomicU64>,
+    /// Serialised queue listings by (who sees what, state filter), with the epoch they were
+    /// read at. A patrol's page polls its queue; between changes it is answered from here.
+    queues: Arc<Mutex<HashMap<QueueKey, (u64, axum::body::Bytes)>>>,
     patrol: burnwatch_core::patrol_config::PatrolConfig,
+    reports: Arc<burnwatch_core::reports_config::ReportsConfig>,
+    /// Deadlines and seasons: the statistics' periods and each alert's next deadline.
+    schedule: Arc<burnwatch_core::schedule::Schedule>,
+    /// Lifting a suppression routes the detection again, which needs the pipeline; the daemon
+    /// lends one (this crate does not link the pipeline). Absent: lifting answers 503.
+    release: Option<Arc<dyn Release>>,
+}
+
+/// Who sees what ("patrol:{township}", "county:{id}", "all") and the state asked for.
+type QueueKey = (String, Option<AlertState>);
+
+/// A pooled connection and the last `PRAGMA data_version` it saw: the pragma changes when
+/// another connection (another process included) commits, which is how the cache learns of
+/// the worker's writes without polling.
+struct Pooled {
+    store: SqliteStore,
+    data_version: i64,
+}
+
+/// Releases a held-back detection so it flows on as if never filtered (see
+/// `burnwatch_pipeline::Pipeline::lift_suppression`).
+pub trait Release: Send + Sync {
+    fn lift(
+        &self,
+        detection_id: i64,
+        actor: &str,
+        note: Option<&str>,
+    ) -> Result<burnwatch_store::LiftOutcome, LiftError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LiftError {
+    #[error(transparent)]
+    Store(#[from] burnwatch_store::SourceStoreError),
+    #[error("{0}")]
+    Pipeline(String),
 }
 
 impl ApiState {
@@ -41,27 +86,70 @@ impl ApiState {
         Ok(Self {
             stores: Arc::new(
                 (0..CONNECTIONS)
-                    .map(|_| SqliteStore::open(&config.store.path).map(Mutex::new))
+                    .map(|_| {
+                        SqliteStore::open(&config.store.path).map(|store| {
+                            Mutex::new(Pooled {
+                                store,
+                                data_version: -1,
+                            })
+                        })
+                    })
                     .collect::<Result<Vec<_>, _>>()?,
             ),
             next: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            epoch: Arc::new(AtomicU64::new(0)),
+            queues: Arc::new(Mutex::new(HashMap::new())),
             patrol: config.patrol.clone(),
+            reports: Arc::new(config.reports.clone()),
+            schedule: Arc::new(config.schedule()),
+            release: None,
         })
     }
 
-    /// Runs blocking store work off the async threads.
+    /// Runs blocking store work off the async threads. Around it, the epoch moves on when this
+    /// connection sees another's commit or makes a change itself.
     async fn with_store<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut SqliteStore) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
+        self.with_store_epoch(move |s, _| f(s)).await
+    }
+
+    /// As [`Self::with_store`], also handing the closure the epoch its reads belong to.
+    async fn with_store_epoch<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut SqliteStore, u64) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
         let stores = self.stores.clone();
-        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % stores.len();
+        let epoch = self.epoch.clone();
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % stores.len();
         tokio::task::spawn_blocking(move || {
             let mut guard = stores[i].lock().unwrap_or_else(|e| e.into_inner());
-            f(&mut guard)
+            let pooled = &mut *guard;
+            let version: i64 = pooled
+                .store
+                .connection()
+                .query_row("PRAGMA data_version", [], |r| r.get(0))
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            if version != pooled.data_version {
+                pooled.data_version = version;
+                epoch.fetch_add(1, Ordering::SeqCst);
+            }
+            let changes = pooled.store.connection().total_changes();
+            let result = f(&mut pooled.store, epoch.load(Ordering::SeqCst));
+            if pooled.store.connection().total_changes() != changes {
+                epoch.fetch_add(1, Ordering::SeqCst);
+            }
+            result
         })
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
+    }
+
+    /// Lets duty officers lift suppressions through the API.
+    pub fn with_release(mut self, release: Arc<dyn Release>) -> Self {
+        self.release = Some(release);
+        self
     }
 }
 
@@ -77,6 +165,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/alerts/{id}/transitions", post(transition))
         .merge(patrol)
         .merge(filters_api::routes())
+        .merge(stats_api::routes())
         .with_state(state)
 }
 
@@ -166,6 +255,46 @@ impl FromRequestParts<ApiState> for Caller {
     }
 }
 
+/// Query parameters, with a malformed one answered as a JSON `{code, message}` 400 like every
+/// other error (axum's own rejection is plain text).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| ApiQuery(q))
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", e.body_text()))
+    }
+}
+
+/// An alert as the API shows it: the stored view and the next field step it owes, with that
+/// step's deadline under the deadlines of the day it was raised (`[deadlines]`, `[[seasons]]`).
+/// The deadline is a fixed time, so the phone can tell "overdue" itself, offline too.
+#[derive(Debug, Serialize)]
+pub struct AlertOut {
+    #[serde(flatten)]
+    pub alert: AlertView,
+    pub deadline_step: Option<&'static str>,
+    pub deadline_at: Option<chrono::DateTime<Utc>>,
+}
+
+impl ApiState {
+    pub(crate) fn show(&self, alert: AlertView) -> AlertOut {
+        let due = self
+            .schedule
+            .deadlines_for(alert.first_seen)
+            .next_due(alert.state, alert.created_at);
+        AlertOut {
+            deadline_step: due.map(|(step, _)| step.as_str()),
+            deadline_at: due.map(|(_, at)| at),
+            alert,
+        }
+    }
+}
+
 /// Whether `user` may see `alert`.
 pub fn can_see(user: &User, alert: &AlertView) -> bool {
     let region = user.region_id.as_deref();
@@ -190,24 +319,29 @@ pub fn can_act(user: &User, alert: &AlertView) -> bool {
     }
 }
 
-/// The description: the core API and the patrol/console fragment, merged once.
+/// The description: the core API with the patrol/console and the reports fragments, merged once.
 fn openapi_document() -> &'static serde_json::Value {
     static DOC: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(|| {
         let mut doc: serde_json::Value =
             serde_json::from_str(include_str!("../openapi.json")).expect("openapi.json is JSON");
-        let patrol: serde_json::Value =
-            serde_json::from_str(include_str!("../openapi-patrol.json"))
-                .expect("openapi-patrol.json is JSON");
-        for (section, path) in [
-            ("paths", &["paths"][..]),
-            ("schemas", &["components", "schemas"][..]),
-        ] {
-            let from = path.iter().fold(&patrol, |v, k| &v[*k]);
-            let into = path.iter().fold(&mut doc, |v, k| &mut v[*k]);
-            if let (Some(into), Some(from)) = (into.as_object_mut(), from.as_object()) {
-                into.extend(from.clone());
-            } else {
-                tracing::warn!(section, "openapi fragment section missing");
+        let fragments = [
+            include_str!("../openapi-patrol.json"),
+            include_str!("../openapi-reports.json"),
+        ];
+        for fragment in fragments {
+            let fragment: serde_json::Value =
+                serde_json::from_str(fragment).expect("an openapi fragment is JSON");
+            for (section, path) in [
+                ("paths", &["paths"][..]),
+                ("schemas", &["components", "schemas"][..]),
+            ] {
+                let from = path.iter().fold(&fragment, |v, k| &v[*k]);
+                let into = path.iter().fold(&mut doc, |v, k| &mut v[*k]);
+                if let (Some(into), Some(from)) = (into.as_object_mut(), from.as_object()) {
+                    into.extend(from.clone());
+                } else {
+                    tracing::warn!(section, "openapi fragment section missing");
+                }
             }
         }
         doc
@@ -295,40 +429,65 @@ fn parse_state(s: &str) -> Result<AlertState, ApiError> {
 async fn list_alerts(
     State(state): State<ApiState>,
     Caller(user): Caller,
-    Query(q): Query<AlertQuery>,
-) -> Result<Json<Vec<AlertView>>, ApiError> {
+    ApiQuery(q): ApiQuery<AlertQuery>,
+) -> Result<Response, ApiError> {
     let wanted = q.state.as_deref().map(parse_state).transpose()?;
-    state
-        .with_store(move |s| {
-            // Narrow in SQL by the caller's own region, then check every row with the same rule
-            // the single-alert endpoints use.
-            let region = match user.role {
-                Role::Patrol | Role::CountySupervisor => user.region_id.clone(),
-                _ => None,
-            };
+    // Narrow in SQL by the caller's own region, then check every row with the same rule the
+    // single-alert endpoints use. What a caller sees depends only on role and region, so that
+    // is the cache key.
+    let region = match user.role {
+        Role::Patrol | Role::CountySupervisor => user.region_id.clone(),
+        _ => None,
+    };
+    let scope = match user.role {
+        Role::Patrol => format!("patrol:{}", region.as_deref().unwrap_or("")),
+        Role::CountySupervisor => format!("county:{}", region.as_deref().unwrap_or("")),
+        Role::DutyOfficer | Role::Auditor | Role::Admin => "all".to_owned(),
+    };
+    let key = (scope, wanted);
+    let queues = state.queues.clone();
+    let shown = state.clone();
+    let body = state
+        .with_store_epoch(move |s, epoch| {
+            if let Some((at, body)) = queues.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+                if *at == epoch {
+                    return Ok(body.clone());
+                }
+            }
             let alerts = s.alerts(&AlertFilter {
                 region,
                 state: wanted,
             })?;
-            Ok(Json(
-                alerts.into_iter().filter(|a| can_see(&user, a)).collect(),
-            ))
+            let visible: Vec<AlertOut> = alerts
+                .into_iter()
+                .filter(|a| can_see(&user, a))
+                .map(|a| shown.show(a))
+                .collect();
+            let body = axum::body::Bytes::from(
+                serde_json::to_vec(&visible).map_err(|e| ApiError::internal(e.to_string()))?,
+            );
+            let mut queues = queues.lock().unwrap_or_else(|e| e.into_inner());
+            // A stale entry is replaced; the map holds one entry per township at most.
+            queues.insert(key, (epoch, body.clone()));
+            Ok(body)
         })
-        .await
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 async fn get_alert(
     State(state): State<ApiState>,
     Caller(user): Caller,
     Path(id): Path<i64>,
-) -> Result<Json<AlertView>, ApiError> {
+) -> Result<Json<AlertOut>, ApiError> {
+    let shown = state.clone();
     state
         .with_store(move |s| {
             let alert = s.alert(id)?;
             if !can_see(&user, &alert) {
                 return Err(ApiError::not_found(id));
             }
-            Ok(Json(alert))
+            Ok(Json(shown.show(alert)))
         })
         .await
 }
@@ -361,7 +520,7 @@ async fn transition(
     Caller(user): Caller,
     Path(id): Path<i64>,
     raw: axum::body::Bytes,
-) -> Result<Json<AlertView>, ApiError> {
+) -> Result<Json<AlertOut>, ApiError> {
     let body: TransitionBody = json_body(&raw)?;
     let to = parse_state(&body.to)?;
     let outcome = body
@@ -377,6 +536,7 @@ async fn transition(
             })
         })
         .transpose()?;
+    let shown = state.clone();
     state
         .with_store(move |s| {
             let alert = s.alert(id)?;
@@ -390,15 +550,17 @@ async fn transition(
                     "your role cannot change this alert",
                 ));
             }
-            Ok(Json(s.transition_alert(&TransitionRequest {
-                alert_id: id,
-                to,
-                actor: format!("user:{}", user.username),
-                at: Utc::now(),
-                outcome,
-                reason: body.reason,
-                note: body.note,
-            })?))
+            Ok(Json(shown.show(s.transition_alert(
+                &TransitionRequest {
+                    alert_id: id,
+                    to,
+                    actor: format!("user:{}", user.username),
+                    at: Utc::now(),
+                    outcome,
+                    reason: body.reason,
+                    note: body.note,
+                },
+            )?)))
         })
         .await
 }

@@ -5,7 +5,7 @@
 var BW = (function () {
   var TEXT = {
     zh: {
-      app_title: "火点巡查", console_title: "值班台", login: "登录", username: "用户名", password: "密码",
+      app_title: "火点巡查", console_title: "值班台", stats_link: "统计", escalated_1: "已上报县级", escalated_2: "已上报市级", login: "登录", username: "用户名", password: "密码",
       logout: "退出", lang_switch: "English", bad_login: "用户名或密码错误", offline: "无信号",
       online: "在线", queued: "待发送", sending: "发送中…", queue: "我的任务", empty: "暂无火点",
       back: "返回", state: "状态", first_seen: "发现时间", last_seen: "最近观测", frp: "火辐射功率",
@@ -30,7 +30,7 @@ var BW = (function () {
       role_auditor: "审计", role_admin: "管理员", search: "搜索乡镇或编号"
     },
     en: {
-      app_title: "Fire patrol", console_title: "Duty console", login: "Log in", username: "User name",
+      app_title: "Fire patrol", console_title: "Duty console", stats_link: "Statistics", escalated_1: "escalated to the county", escalated_2: "escalated to the prefecture", login: "Log in", username: "User name",
       password: "Password", logout: "Log out", lang_switch: "中文", bad_login: "Wrong user name or password",
       offline: "No signal", online: "Online", queued: "Queued", sending: "Sending…", queue: "My queue",
       empty: "No fire points", back: "Back", state: "State", first_seen: "First seen", last_seen: "Last seen",
@@ -175,8 +175,9 @@ var BW = (function () {
 
   function stateLabel(s) { return t("st_" + s); }
 
-  /* The deadline and overdue mark, when the API carries them (deadlines are configured per step). */
-  function deadlineOf(a) { return a.deadline_at || a.deadline || a.due_at || null; }
+  /* The deadline of the next step the alert owes (the server computes it from [deadlines]); the
+     page decides "overdue" itself, so it stays right offline. */
+  function deadlineOf(a) { return a.deadline_at || null; }
   function isOverdue(a) {
     if (a.overdue === true || a.overdue_step) return true;
     var d = deadlineOf(a);

@@ -159,7 +159,9 @@
             el("td", { text: BW.fmtTime(a.first_seen) }),
             el("td", { text: a.max_frp_mw != null ? a.max_frp_mw.toFixed(1) : "" }),
             el("td", { text: t("conf_" + a.confidence) }),
-            el("td", { cls: od ? "warn" : "", text: (deadline ? BW.fmtTime(deadline) : "") + (od ? " " + t("overdue") : "") }),
+            el("td", { cls: od ? "warn" : "", "data-escalated": a.overdue_level || 0,
+                       text: (deadline ? BW.fmtTime(deadline) : "") + (od ? " " + t("overdue") : "") +
+                             (a.overdue_level ? " · " + t("escalated_" + Math.min(a.overdue_level, 2)) : "") }),
             el("td", { text: BW.outcomeLabel(a.outcome, outcomes) }),
             el("td", { text: BW.fmtTime(a.updated_at) })
           ]));
@@ -239,7 +241,7 @@
   var FT = {
     zh: {
       f_suppressed: "被过滤的火点", f_reason: "过滤原因", f_reason_ph: "按原因筛选，如 registry、silence:4", f_refresh: "刷新",
-      f_acq_time: "观测时间", f_place: "位置", f_source: "数据源", f_lift_cli: "解除过滤请在服务器上使用 burnwatch detections lift。",
+      f_acq_time: "观测时间", f_place: "位置", f_source: "数据源", f_lift_cli: "解除过滤后，该火点按正常流程分派（归入或新建火情并生成告警），且只执行一次。", f_lift: "解除过滤", f_lift_note: "解除原因（将记录在案）",
       f_silences: "静默规则", f_show_ended: "显示已结束", f_state: "状态", f_area: "范围", f_start: "开始", f_end: "结束",
       f_by: "创建人", f_comment: "原因", f_new_silence: "新建静默（圆形）", f_lon: "经度", f_lat: "纬度", f_radius: "半径（公里）",
       f_hours: "持续（小时）", f_create: "创建", f_expire: "结束", f_candidates: "疑似工业热源", f_origin: "来源",
@@ -249,7 +251,7 @@
     },
     en: {
       f_suppressed: "Suppressed detections", f_reason: "Reason", f_reason_ph: "Filter by reason, e.g. registry, silence:4", f_refresh: "Refresh",
-      f_acq_time: "Acquired", f_place: "Place", f_source: "Source", f_lift_cli: "To lift a suppression, use burnwatch detections lift on the server.",
+      f_acq_time: "Acquired", f_place: "Place", f_source: "Source", f_lift_cli: "A lifted detection is dispatched as if never filtered (it joins or starts an event and raises its alert), once.", f_lift: "Lift", f_lift_note: "Why lift it (kept on record)",
       f_silences: "Silences", f_show_ended: "Show ended", f_state: "State", f_area: "Area", f_start: "Start", f_end: "End",
       f_by: "Created by", f_comment: "Comment", f_new_silence: "New silence (circle)", f_lon: "Longitude", f_lat: "Latitude", f_radius: "Radius (km)",
       f_hours: "Duration (hours)", f_create: "Create", f_expire: "Expire", f_candidates: "Industrial-source candidates", f_origin: "Origin",
@@ -313,7 +315,16 @@
           el("td", { text: BW.fmtTime(x.acq_time) }),
           el("td", { text: (x.lat != null ? x.lat.toFixed(4) + "N " + x.lon.toFixed(4) + "E" : "") + (d.county_id ? " · " + d.county_id : "") }),
           el("td", { text: [x.source, x.satellite].filter(Boolean).join(" ") }),
-          el("td", { cls: "reason", text: d.suppressed_by || "" })
+          el("td", { cls: "reason", text: d.suppressed_by || "" }),
+          el("td", {}, [act ? el("button", { type: "button", cls: "link", "data-lift": d.id, text: ft("f_lift"), onclick: function () {
+            var note = window.prompt(ft("f_lift_note"), "");
+            if (note === null) return;
+            call("POST", "/api/v1/detections/" + d.id + "/lift", note.trim() ? { note: note.trim() } : undefined).then(function (r) {
+              if (r.status !== 200) $("f-lift-error").textContent = apiError(r);
+              else $("f-lift-error").textContent = "";
+              loadFilters();
+            }, function () {});
+          } }) : null])
         ]));
       });
     }

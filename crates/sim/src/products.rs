@@ -375,10 +375,14 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
              [server]\nlisten = \"127.0.0.1:8080\"\n\n\
              [inbox]\ndir = \"../var/inbox\"\nscan_interval_secs = 1\nsettle_secs = 1\n\n\
              [frames]\ndir = \"../var/frames\"\n\n\
-             # Statistics and bulletins: the seasons and the cropland behind points per 1,000 ha.\n\
+             # Response deadlines, minutes from the alert: the notifier escalates by them and the\n\
+             # statistics judge by them. verified_minutes absent: by the end of the local day.\n\
+             [deadlines]\nreceived_minutes = 30\non_scene_minutes = 60\n\n\
+             # The named seasons of each year (local dates, both included), with their own deadlines.\n\
+             [[seasons]]\nname = \"三夏\"\nstart = 2025-05-20\nend = 2025-07-31\ndeadlines = {{ on_scene_minutes = 45 }}\n\n\
+             [[seasons]]\nname = \"三秋\"\nstart = 2025-09-20\nend = 2025-11-20\n\n\
+             # Statistics and bulletins: the cropland behind points per 1,000 ha.\n\
              [reports]\nprefecture_name = \"{DEMO_PREFECTURE_NAME}\"\nprefecture_code = \"379900\"\n\n\
-             [[reports.seasons]]\nname = \"三夏\"\nstart = 2025-05-20\nend = 2025-07-31\n\n\
-             [[reports.seasons]]\nname = \"三秋\"\nstart = 2025-09-20\nend = 2025-11-20\n\n\
              [reports.cropland_ha]\n\"379900\" = 108000\n\"379901\" = 27000\n\"379902\" = 27000\n\"379903\" = 27000\n\"379904\" = 27000\n\n\
              # NASA FIRMS polling: set FIRMS_MAP_KEY in the environment and uncomment.\n\
              # [firms]\n# products = [\"VIIRS_SNPP_NRT\", \"VIIRS_NOAA20_NRT\", \"VIIRS_NOAA21_NRT\", \"MODIS_NRT\"]\n\

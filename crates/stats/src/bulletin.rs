@@ -7,6 +7,7 @@ use crate::period::{Period, PeriodSpec};
 use crate::time::{parse_stored, store_text};
 use crate::{Lang, StatsError};
 use burnwatch_core::reports_config::ReportsConfig;
+use burnwatch_core::Schedule;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection};
 use serde::Serialize;
@@ -55,29 +56,30 @@ pub struct Bulletin {
 pub fn bulletin(
     conn: &Connection,
     config: &ReportsConfig,
+    schedule: &Schedule,
     request: &BulletinRequest,
 ) -> Result<Bulletin, StatsError> {
     let day_spec = PeriodSpec::dates(request.date, request.date);
     let mut by_county = StatsRequest::new(day_spec.clone(), GroupBy::County);
     by_county.as_of = request.as_of;
     by_county.compare_previous_year = false;
-    let day = compute(conn, config, &by_county)?;
+    let day = compute(conn, config, schedule, &by_county)?;
     let mut by_township = by_county.clone();
     by_township.by = GroupBy::Township;
-    let township_counts = compute(conn, config, &by_township)?
+    let township_counts = compute(conn, config, schedule, &by_township)?
         .rows
         .into_iter()
         .filter_map(|r| Some((r.region_id?, r.detections.points)))
         .collect();
 
-    let season = match config.season_of(request.date) {
+    let season = match schedule.seasons.containing(request.date) {
         Some(s) => {
             let mut r = StatsRequest::new(
                 PeriodSpec::dates(s.start, request.date),
                 GroupBy::Prefecture,
             );
             r.as_of = request.as_of;
-            let mut report = compute(conn, config, &r)?;
+            let mut report = compute(conn, config, schedule, &r)?;
             report.period.season = Some(s.name.clone());
             Some(report)
         }

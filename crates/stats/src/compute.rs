@@ -6,7 +6,8 @@ use crate::period::{Period, PeriodSpec};
 use crate::time::{epoch, local_date_of, parse_stored, store_text, utc_from};
 use crate::StatsError;
 use burnwatch_core::alert::{AlertState, Outcome, ALL_OUTCOMES};
-use burnwatch_core::reports_config::{ReportsConfig, Targets};
+use burnwatch_core::reports_config::ReportsConfig;
+use burnwatch_core::schedule::{Deadlines, Schedule, Step};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -66,9 +67,9 @@ pub struct StatsReport {
     pub region: Option<RegionRef>,
     pub prefecture_name: Option<String>,
     pub as_of: DateTime<Utc>,
-    /// The general targets for the period (a season's own targets where it sets them); each
-    /// alert is judged against the targets of its own day.
-    pub targets: Targets,
+    /// The deadlines in force on the period's first day (`[deadlines]` with a season's own
+    /// where it sets them); each alert is judged against those of its fire's first day.
+    pub deadlines: Deadlines,
     pub false_alarm_outcomes: Vec<Outcome>,
     pub rows: Vec<RegionStats>,
     pub total: RegionStats,
@@ -381,9 +382,10 @@ pub fn burned_area_from_note(note: &str) -> Option<f64> {
 pub fn compute(
     conn: &Connection,
     config: &ReportsConfig,
+    schedule: &Schedule,
     request: &StatsRequest,
 ) -> Result<StatsReport, StatsError> {
-    let period = Period::resolve(&request.period, config)?;
+    let period = Period::resolve(&request.period, &schedule.seasons)?;
     let regions = Regions::load(conn)?;
     let filter = regions.filter(request.region.as_deref())?;
     let as_of = request.as_of.unwrap_or_else(Utc::now);
@@ -410,7 +412,7 @@ pub fn compute(
     daily_points(conn, &period, &regions, filter.as_ref(), &mut daily)?;
     let (unverified, first_confirmed) = alerts(
         conn,
-        config,
+        schedule,
         &period,
         as_of,
         &regions,
@@ -420,7 +422,7 @@ pub fn compute(
     )?;
     let previous_period = request
         .compare_previous_year
-        .then(|| period.previous_year(config));
+        .then(|| period.previous_year(&schedule.seasons));
     if let Some(prev) = &previous_period {
         detections(conn, prev, &regions, &mut accs, |acc, c| {
             acc.prev.points += c.points
@@ -547,7 +549,7 @@ pub fn compute(
     unverified.sort_by_key(|a| (a.first_seen, a.alert_id));
 
     Ok(StatsReport {
-        targets: config.targets_on(period.from),
+        deadlines: schedule.deadlines_on(period.from),
         period,
         previous_period,
         by: request.by,
@@ -873,7 +875,7 @@ fn events(
 /// the unverified ones and the first fire confirmed as straw burning.
 fn alerts(
     conn: &Connection,
-    config: &ReportsConfig,
+    schedule: &Schedule,
     period: &Period,
     as_of: DateTime<Utc>,
     regions: &Regions,
@@ -899,8 +901,8 @@ fn alerts(
     let as_of_s = as_of.timestamp();
     let mut unverified = Vec::new();
     let mut first_confirmed: Option<FirstFire> = None;
-    // The targets of each local day (a season may set its own).
-    let mut limits_of_day: HashMap<i64, [Option<f64>; 3]> = HashMap::new();
+    // The deadlines of each local day (a season may set its own).
+    let mut deadlines_of_day: HashMap<i64, Deadlines> = HashMap::new();
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
         let township = r.get_ref(1)?.as_str_or_null()?;
@@ -949,12 +951,11 @@ fn alerts(
             .map(|i| STATES[i])
             .unwrap_or(AlertState::New);
 
-        let limits = *limits_of_day
+        // The deadlines of the fire's first day, counted from the alert — as the notifier does.
+        let deadlines = *deadlines_of_day
             .entry((first_seen_s + 8 * 3600).div_euclid(86_400))
-            .or_insert_with(|| {
-                let t = config.targets_on(local_date_of(first_seen));
-                [t.received_minutes, t.on_scene_minutes, t.verified_minutes]
-            });
+            .or_insert_with(|| schedule.deadlines_for(first_seen));
+        let due = Step::ALL.map(|s| deadlines.due(s, created).timestamp());
         let age = (as_of_s - created_s) as f64 / 60.0;
         let (lon, lat): (f64, f64) = (r.get(5)?, r.get(6)?);
         if in_filter(filter, township, regions.county_ref(township, county)) {
@@ -975,14 +976,8 @@ fn alerts(
                 }
             }
             // A cancelled alert is not judged: someone decided it needed no visit.
-            if let (Some(limit), false) = (limits[i], cancelled) {
-                let late = match took {
-                    Some(m) => m > limit,
-                    None => age > limit,
-                };
-                if late {
-                    acc.missed[i] += 1;
-                }
+            if !cancelled && at.unwrap_or(as_of_s) > due[i] {
+                acc.missed[i] += 1;
             }
         }
         if let Some(o) = outcome {
@@ -1020,7 +1015,7 @@ fn alerts(
             acc.cancelled += 1;
         } else if reached[2].is_none() {
             acc.never_verified += 1;
-            let overdue = limits[2].is_some_and(|l| age > l);
+            let overdue = as_of_s > due[2];
             if overdue {
                 acc.overdue += 1;
             }

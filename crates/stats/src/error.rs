@@ -6,7 +6,7 @@ use thiserror::Error;
 pub enum StatsError {
     #[error("the range is empty: {from} is after {to}")]
     EmptyRange { from: NaiveDate, to: NaiveDate },
-    #[error("season {name:?}{} is not defined in [reports.seasons]; defined: {}",
+    #[error("season {name:?}{} is not defined in [[seasons]]; defined: {}",
         year.map(|y| format!(" of {y}")).unwrap_or_default(),
         if defined.is_empty() { "none".to_owned() } else { defined.join(", ") })]
     UndefinedSeason {

@@ -7,11 +7,12 @@
 //! tests and an HTTP handler call the very same functions:
 //!
 //! ```no_run
-//! # fn handler(conn: &rusqlite::Connection, cfg: &burnwatch_core::reports_config::ReportsConfig)
+//! # fn handler(conn: &rusqlite::Connection, config: &burnwatch_core::Config)
 //! # -> Result<Vec<u8>, burnwatch_stats::StatsError> {
 //! use burnwatch_stats::{compute, render_stats, GroupBy, Lang, PeriodSpec, StatsFormat, StatsRequest};
 //! let request = StatsRequest::new(PeriodSpec::season("三夏", Some(2025)), GroupBy::County);
-//! let report = compute(conn, cfg, &request)?; // a bad request is `is_bad_request()`: HTTP 400
+//! let schedule = config.schedule(); // [deadlines] and [[seasons]], shared with the notifier
+//! let report = compute(conn, &config.reports, &schedule, &request)?; // a bad request is `is_bad_request()`: HTTP 400
 //! render_stats(&report, StatsFormat::Json, Lang::Zh) // or Csv / Xlsx bytes for a download
 //! # }
 //! ```
@@ -23,7 +24,9 @@
 //!   that the cropland mask did not class as not straw — the figure provinces rank by; points
 //!   under cloud are not observed and so never counted;
 //! - an alert *reaches* received, on scene or verified when the patrol records that state or any
-//!   later field state (a team already out may skip steps); response times run from the alert;
+//!   later field state (a team already out may skip steps); response times run from the alert,
+//!   and each alert is held to the deadlines of its fire's first day (`[deadlines]` with that
+//!   day's season's overrides — the very deadlines the notifier escalates by);
 //! - cancelled alerts are counted but neither judged against deadlines nor listed as unverified.
 
 pub mod bulletin;

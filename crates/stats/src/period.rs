@@ -1,7 +1,7 @@
 //! The span a report covers: explicit local dates or a named season from `[reports.seasons]`.
 
 use crate::StatsError;
-use burnwatch_core::reports_config::ReportsConfig;
+use burnwatch_core::Seasons;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -54,17 +54,16 @@ impl Period {
         })
     }
 
-    pub fn resolve(spec: &PeriodSpec, config: &ReportsConfig) -> Result<Self, StatsError> {
+    pub fn resolve(spec: &PeriodSpec, seasons: &Seasons) -> Result<Self, StatsError> {
         match spec {
             PeriodSpec::Dates { from, to } => Period::new(None, *from, *to),
             PeriodSpec::Season { name, year } => {
-                let s = config
-                    .season(name, *year)
+                let s = seasons
+                    .named(name, *year)
                     .ok_or_else(|| StatsError::UndefinedSeason {
                         name: name.clone(),
                         year: *year,
-                        defined: config
-                            .seasons
+                        defined: seasons
                             .iter()
                             .map(|s| format!("{} {} ({}..{})", s.name, s.year(), s.start, s.end))
                             .collect(),
@@ -76,9 +75,9 @@ impl Period {
 
     /// The same period a year earlier: the season of that name in the previous year when it is
     /// defined (harvest dates move), otherwise the same calendar dates (29 February → 28th).
-    pub fn previous_year(&self, config: &ReportsConfig) -> Self {
+    pub fn previous_year(&self, seasons: &Seasons) -> Self {
         if let Some(name) = &self.season {
-            if let Some(s) = config.season(name, Some(self.from.year() - 1)) {
+            if let Some(s) = seasons.named(name, Some(self.from.year() - 1)) {
                 if let Ok(p) = Period::new(Some(s.name.clone()), s.start, s.end) {
                     return p;
                 }
@@ -115,12 +114,17 @@ impl Period {
 mod tests {
     use super::*;
 
-    fn config() -> ReportsConfig {
-        toml::from_str(
+    fn config() -> Seasons {
+        #[derive(serde::Deserialize)]
+        struct Wrap {
+            seasons: Seasons,
+        }
+        toml::from_str::<Wrap>(
             "[[seasons]]\nname = \"三夏\"\nstart = 2024-05-25\nend = 2024-07-20\n\
              [[seasons]]\nname = \"三夏\"\nstart = 2025-05-20\nend = 2025-07-31\n",
         )
         .unwrap()
+        .seasons
     }
 
     #[test]
@@ -143,7 +147,7 @@ mod tests {
     fn dates_shift_by_a_year_and_leap_days_fall_back() {
         let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
         let p = Period::new(None, d(2024, 2, 1), d(2024, 2, 29)).unwrap();
-        let prev = p.previous_year(&ReportsConfig::default());
+        let prev = p.previous_year(&Seasons::default());
         assert_eq!((prev.from, prev.to), (d(2023, 2, 1), d(2023, 2, 28)));
         let e = Period::new(None, d(2025, 6, 2), d(2025, 6, 1)).unwrap_err();
         assert!(e.to_string().contains("empty"), "{e}");

@@ -312,11 +312,17 @@ fn headline_lines(report: &StatsReport, lang: Lang) -> Vec<(String, String)> {
             ),
         },
     ));
-    let tg = &report.targets;
-    let target = |v: Option<f64>| v.map(|m| format!("{m:.0}")).unwrap_or_else(|| "-".into());
+    let tg = &report.deadlines;
+    // No verified_minutes: by the end of the local day the alert was raised.
+    let target = |v: Option<f64>| match (lang, v) {
+        (Lang::Zh, Some(m)) => format!("时限{m:.0}分"),
+        (Lang::Zh, None) => "时限当天".to_owned(),
+        (Lang::En, Some(m)) => format!("target {m:.0} min"),
+        (Lang::En, None) => "target: same day".to_owned(),
+    };
     for (step, resp, limit) in [
-        (lb::RECEIVED, &t.alerts.received, tg.received_minutes),
-        (lb::ON_SCENE, &t.alerts.on_scene, tg.on_scene_minutes),
+        (lb::RECEIVED, &t.alerts.received, Some(tg.received_minutes)),
+        (lb::ON_SCENE, &t.alerts.on_scene, Some(tg.on_scene_minutes)),
         (
             lb::VERIFIED_STEP,
             &t.alerts.verified_response,
@@ -326,7 +332,7 @@ fn headline_lines(report: &StatsReport, lang: Lang) -> Vec<(String, String)> {
         let v = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into());
         lines.push(match lang {
             Lang::Zh => (
-                format!("{}(时限{}分)", s(step), target(limit)),
+                format!("{}({})", s(step), target(limit)),
                 format!(
                     "中位 {} / P90 {} 分钟，超时 {}",
                     v(resp.median_min),
@@ -335,7 +341,7 @@ fn headline_lines(report: &StatsReport, lang: Lang) -> Vec<(String, String)> {
                 ),
             ),
             Lang::En => (
-                format!("{} (target {} min)", s(step), target(limit)),
+                format!("{} ({})", s(step), target(limit)),
                 format!(
                     "median {} / p90 {} min, {} missed",
                     v(resp.median_min),

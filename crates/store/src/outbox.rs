@@ -1,10 +1,11 @@
 //! The notification outbox and the deadline marks on alerts.
 
 use crate::{fmt_time, parse_time, Result, SqliteStore, StoreError};
-use burnwatch_core::AlertState;
+use burnwatch_core::{AlertState, Step};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// A notification to deliver.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,9 +40,12 @@ pub struct PendingAlert {
     pub alert_id: i64,
     pub state: AlertState,
     pub created_at: DateTime<Utc>,
+    /// The fire's first sighting: its date picks the season's deadlines.
+    pub first_seen: DateTime<Utc>,
     pub region_id: Option<String>,
     pub county_id: Option<String>,
-    pub overdue_step: Option<String>,
+    /// The (step, level) escalations already made for this alert.
+    pub escalated: Vec<(Step, u32)>,
 }
 
 pub trait OutboxStore {
@@ -63,12 +67,14 @@ pub trait OutboxStore {
     fn notifications(&self) -> Result<Vec<OutboxRow>>;
     /// Alerts not yet verified, closed or cancelled.
     fn pending_alerts(&self) -> Result<Vec<PendingAlert>>;
-    /// Marks an alert overdue for `step` and queues the escalations, atomically; false when it
-    /// was already marked for that step.
+    /// Records that `step` of an alert escalated at `level`, marks the alert overdue (its latest
+    /// step and level) and queues the escalations, in one transaction; false, with nothing
+    /// written, when that step already escalated at that level.
     fn mark_overdue(
         &mut self,
         alert_id: i64,
-        step: &str,
+        step: Step,
+        level: u32,
         at: DateTime<Utc>,
         escalations: &[OutboxItem],
     ) -> Result<bool>;
@@ -224,17 +230,39 @@ impl OutboxStore for SqliteStore {
     }
 
     fn pending_alerts(&self) -> Result<Vec<PendingAlert>> {
-        let mut stmt = self.connection().prepare_cached(
-            "SELECT id, state, created_at, region_id, county_id, overdue_step FROM alerts
-             WHERE state NOT IN ('verified', 'closed', 'cancelled') ORDER BY id",
-        )?;
+        const PENDING: &str = "state NOT IN ('verified', 'closed', 'cancelled')";
+        let conn = self.connection();
+        let mut escalated: HashMap<i64, Vec<(Step, u32)>> = HashMap::new();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT e.alert_id, e.step, e.level FROM alert_escalations e
+             JOIN alerts a ON a.id = e.alert_id WHERE a.{PENDING}"
+        ))?;
+        for row in stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u32>(2)?,
+            ))
+        })? {
+            let (id, step, level) = row?;
+            let step = Step::parse(&step).ok_or(StoreError::Corrupt {
+                column: "alert_escalations.step",
+                value: step.clone(),
+            })?;
+            escalated.entry(id).or_default().push((step, level));
+        }
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT a.id, a.state, a.created_at, e.first_seen, a.region_id, a.county_id
+             FROM alerts a JOIN events e ON e.id = a.event_id
+             WHERE a.{PENDING} ORDER BY a.id"
+        ))?;
         let rows = stmt
             .query_map([], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(3)?,
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, Option<String>>(5)?,
                 ))
@@ -242,7 +270,7 @@ impl OutboxStore for SqliteStore {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()
             .map(
-                |(alert_id, state, created, region_id, county_id, overdue_step)| {
+                |(alert_id, state, created, first_seen, region_id, county_id)| {
                     Ok(PendingAlert {
                         alert_id,
                         state: AlertState::parse(&state).ok_or(StoreError::Corrupt {
@@ -250,9 +278,10 @@ impl OutboxStore for SqliteStore {
                             value: state.clone(),
                         })?,
                         created_at: parse_time("alerts.created_at", &created)?,
+                        first_seen: parse_time("events.first_seen", &first_seen)?,
                         region_id,
                         county_id,
-                        overdue_step,
+                        escalated: escalated.remove(&alert_id).unwrap_or_default(),
                     })
                 },
             )
@@ -262,21 +291,117 @@ impl OutboxStore for SqliteStore {
     fn mark_overdue(
         &mut self,
         alert_id: i64,
-        step: &str,
+        step: Step,
+        level: u32,
         at: DateTime<Utc>,
         escalations: &[OutboxItem],
     ) -> Result<bool> {
         let now = fmt_time(at);
         let tx = self.connection_mut().transaction()?;
-        let changed = tx.execute(
-            "UPDATE alerts SET overdue_step = ?2, overdue_at = ?3
-             WHERE id = ?1 AND (overdue_step IS NULL OR overdue_step != ?2)",
-            params![alert_id, step, now],
-        )?;
-        if changed == 1 {
+        let new = tx.execute(
+            "INSERT OR IGNORE INTO alert_escalations (alert_id, step, level, at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![alert_id, step.as_str(), level, now],
+        )? == 1;
+        if new {
+            tx.execute(
+                "UPDATE alerts SET overdue_step = ?2, overdue_level = ?3, overdue_at = ?4
+                 WHERE id = ?1",
+                params![alert_id, step.as_str(), level, now],
+            )?;
             insert_items(&tx, escalations, &now)?;
         }
         tx.commit()?;
-        Ok(changed == 1)
+        Ok(new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store with one pending alert, built with plain SQL (the ingest path is tested elsewhere).
+    fn store_with_alert() -> SqliteStore {
+        let s = SqliteStore::open_in_memory().unwrap();
+        s.connection()
+            .execute_batch(
+                "INSERT INTO events (first_seen, last_seen, lon, lat, max_frp_mw, detection_count,
+                                     search_radius_km, region_id, county_id, created_at)
+                     VALUES ('2025-06-10T05:00:00Z', '2025-06-10T05:00:00Z', 116.5, 35.4, 12.0, 1,
+                             0.5, '379901001', '379901', '2025-06-10T05:10:00Z');
+                 INSERT INTO alerts (event_id, region_id, county_id, state, created_at, updated_at)
+                     VALUES (1, '379901001', '379901', 'new', '2025-06-10T05:10:00Z',
+                             '2025-06-10T05:10:00Z');",
+            )
+            .unwrap();
+        s
+    }
+
+    fn item(key: &str) -> OutboxItem {
+        OutboxItem {
+            idempotency_key: key.into(),
+            channel_id: "c".into(),
+            alert_id: Some(1),
+            kind: "alert_overdue".into(),
+            subject: "s".into(),
+            body: "b".into(),
+            not_before: Utc::now(),
+        }
+    }
+
+    fn mark(s: &SqliteStore) -> (Option<String>, Option<u32>) {
+        s.connection()
+            .query_row(
+                "SELECT overdue_step, overdue_level FROM alerts WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn each_step_and_level_escalates_once_with_its_mark_and_rows() {
+        let mut s = store_with_alert();
+        let now = Utc::now();
+        let p = &s.pending_alerts().unwrap()[0];
+        assert!(p.escalated.is_empty());
+        assert_eq!(p.first_seen.to_rfc3339(), "2025-06-10T05:00:00+00:00");
+
+        let l1 = [item("alert:1:overdue:received:1:c")];
+        assert!(s.mark_overdue(1, Step::Received, 1, now, &l1).unwrap());
+        assert_eq!(mark(&s), (Some("received".into()), Some(1)));
+        // Again, even with other rows: nothing written.
+        let other = [item("alert:1:overdue:received:1:other")];
+        assert!(!s.mark_overdue(1, Step::Received, 1, now, &other).unwrap());
+        assert_eq!(s.notifications().unwrap().len(), 1);
+
+        let l2 = [item("alert:1:overdue:received:2:c")];
+        assert!(s.mark_overdue(1, Step::Received, 2, now, &l2).unwrap());
+        assert_eq!(mark(&s), (Some("received".into()), Some(2)));
+        assert_eq!(
+            s.pending_alerts().unwrap()[0].escalated,
+            vec![(Step::Received, 1), (Step::Received, 2)]
+        );
+        // A later step starts again at level 1.
+        assert!(s.mark_overdue(1, Step::OnScene, 1, now, &[]).unwrap());
+        assert_eq!(mark(&s), (Some("on_scene".into()), Some(1)));
+        assert_eq!(s.notifications().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_failed_escalation_leaves_no_mark() {
+        let mut s = store_with_alert();
+        // A row for an alert that does not exist breaks the foreign key: the whole
+        // transaction, escalation record and mark included, is rolled back.
+        let mut bad = item("alert:9:overdue:received:1:c");
+        bad.alert_id = Some(9);
+        assert!(s
+            .mark_overdue(1, Step::Received, 1, Utc::now(), &[bad])
+            .is_err());
+        assert_eq!(mark(&s), (None, None));
+        assert!(s.pending_alerts().unwrap()[0].escalated.is_empty());
+        assert!(s
+            .mark_overdue(1, Step::Received, 1, Utc::now(), &[item("k")])
+            .unwrap());
     }
 }

@@ -23,6 +23,8 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../migrations/0004_users.sql")),
         M::up(include_str!("../migrations/0005_verification.sql")),
         M::up(include_str!("../migrations/0006_outbox.sql")),
+        M::up(include_str!("../migrations/0007_escalation_levels.sql")),
+        M::up(include_str!("../migrations/0008_queue_indexes.sql")),
     ])
 });
 
@@ -492,9 +494,12 @@ impl Store for SqliteStore {
         if let Some(region) = &filter.region {
             args.push(region.clone());
             let n = args.len();
+            // Three index lookups instead of an OR across columns, which SQLite can only
+            // answer by scanning every alert ever raised.
             clauses.push(format!(
-                "(a.region_id = ?{n} OR a.county_id = ?{n}
-                  OR EXISTS (SELECT 1 FROM alert_neighbours an WHERE an.alert_id = a.id AND an.region_id = ?{n}))"
+                "a.id IN (SELECT id FROM alerts WHERE region_id = ?{n}
+                          UNION ALL SELECT id FROM alerts WHERE county_id = ?{n}
+                          UNION ALL SELECT alert_id FROM alert_neighbours WHERE region_id = ?{n})"
             ));
         }
         if let Some(state) = filter.state {
@@ -587,7 +592,7 @@ impl Store for SqliteStore {
 const ALERT_SELECT: &str =
     "SELECT a.id, a.event_id, a.state, a.outcome, a.region_id, r.name, a.county_id,
         c.name, e.lon, e.lat, e.search_radius_km, e.first_seen, e.last_seen, e.max_frp_mw,
-        e.detection_count, a.created_at, a.updated_at
+        e.detection_count, a.created_at, a.updated_at, a.overdue_step, a.overdue_level
     FROM alerts a
     JOIN events e ON e.id = a.event_id
     LEFT JOIN regions r ON r.id = a.region_id
@@ -611,6 +616,8 @@ struct AlertRaw {
     cluster_size: i64,
     created_at: String,
     updated_at: String,
+    overdue_step: Option<String>,
+    overdue_level: Option<i64>,
 }
 
 fn alert_raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRaw> {
@@ -632,6 +639,8 @@ fn alert_raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRaw> {
         cluster_size: r.get(14)?,
         created_at: r.get(15)?,
         updated_at: r.get(16)?,
+        overdue_step: r.get(17)?,
+        overdue_level: r.get(18)?,
     })
 }
 
@@ -713,6 +722,8 @@ impl SqliteStore {
                 .map(|(k, _)| k),
             created_at: parse_time("alerts.created_at", &a.created_at)?,
             updated_at: parse_time("alerts.updated_at", &a.updated_at)?,
+            overdue_step: a.overdue_step,
+            overdue_level: a.overdue_level,
         })
     }
 }

@@ -125,6 +125,10 @@ pub struct AlertView {
     pub day_night: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The step whose deadline passed (the latest missed) and how far it escalated: 1 the
+    /// county, 2 the prefecture. `None` while no deadline has been missed.
+    pub overdue_step: Option<String>,
+    pub overdue_level: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

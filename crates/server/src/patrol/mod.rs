@@ -65,6 +65,7 @@ pub fn routes(config: &PatrolConfig) -> Router<ApiState> {
         .route("/patrol", get(web::patrol_page))
         .route("/patrol-sw.js", get(web::service_worker))
         .route("/console", get(web::console_page))
+        .route("/console/stats", get(web::stats_page))
         .route("/static/{name}", get(web::asset))
         .layer(Extension(shared))
 }
@@ -576,7 +577,7 @@ struct ActionBody {
 #[derive(Serialize)]
 struct ActionResponse {
     action: burnwatch_store::ActionOutcome,
-    alert: AlertView,
+    alert: crate::AlertOut,
 }
 
 fn text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
@@ -650,13 +651,14 @@ async fn action(
             fine_yuan: amount("fine_yuan", b.fine_yuan, 100_000_000.0)?,
         },
     };
+    let shown = state.clone();
     state
         .with_store(move |s| {
             actionable_alert(s, &user, id)?;
             let action = s.apply_action(&request)?;
             Ok(Json(ActionResponse {
                 action,
-                alert: s.alert(id)?,
+                alert: shown.show(s.alert(id)?),
             }))
         })
         .await

@@ -84,7 +84,10 @@ async fn poll(hub: Weak<Hub>, state: ApiState) {
                 if !changed.is_empty() {
                     let alerts = changed
                         .into_iter()
-                        .filter_map(|a| serde_json::to_string(&a).ok().map(|j| (a, j)))
+                        .filter_map(|a| {
+                            let shown = state.show(a.clone());
+                            serde_json::to_string(&shown).ok().map(|j| (a, j))
+                        })
                         .collect();
                     let _ = hub.tx.send(Arc::new(Change { alerts }));
                 }

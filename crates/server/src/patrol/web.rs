@@ -47,6 +47,16 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/patrol-sw.js"),
     },
     Asset {
+        name: "stats.html",
+        content_type: "text/html; charset=utf-8",
+        body: include_bytes!("../../static/stats.html"),
+    },
+    Asset {
+        name: "stats.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/stats.js"),
+    },
+    Asset {
         name: "console.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/console.js"),
@@ -114,6 +124,10 @@ pub(crate) async fn patrol_page(headers: HeaderMap) -> Response {
 
 pub(crate) async fn console_page(headers: HeaderMap) -> Response {
     serve("console.html", &headers)
+}
+
+pub(crate) async fn stats_page(headers: HeaderMap) -> Response {
+    serve("stats.html", &headers)
 }
 
 /// Served from the root so it may control `/patrol`.
