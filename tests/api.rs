@@ -14,15 +14,7 @@ fn get(port: u16, path: &str, token: &str) -> (u16, Value) {
 #[test]
 fn each_role_sees_and_changes_only_what_it_may() {
     let dir = tempfile::tempdir().unwrap();
-    let config = samples(dir.path());
-    let mut args = vec!["ingest".to_owned()];
-    args.extend(products(dir.path()).iter().map(|f| f.display().to_string()));
-    ok(burnwatch(
-        &config,
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    ));
-    let all: Vec<Value> =
-        serde_json::from_str(&ok(burnwatch(&config, &["alerts", "--format", "json"]))).unwrap();
+    let (config, all) = ingested_samples(dir.path());
     // Two townships with alerts, in different counties if the demo allows.
     let town_a = all[0]["region_id"].as_str().unwrap().to_owned();
     let county_a = all[0]["county_id"].as_str().unwrap().to_owned();

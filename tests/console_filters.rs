@@ -15,15 +15,7 @@ fn call(port: u16, method: &str, path: &str, token: &str, body: Option<&str>) ->
 #[test]
 fn duty_console_manages_the_filter_by_role() {
     let dir = tempfile::tempdir().unwrap();
-    let config = samples(dir.path());
-    let mut args = vec!["ingest".to_owned()];
-    args.extend(products(dir.path()).iter().map(|f| f.display().to_string()));
-    ok(burnwatch(
-        &config,
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    ));
-    let alerts: Vec<Value> =
-        serde_json::from_str(&ok(burnwatch(&config, &["alerts", "--format", "json"]))).unwrap();
+    let (config, alerts) = ingested_samples(dir.path());
     let town = alerts[0]["region_id"].as_str().unwrap().to_owned();
     add_user(&config, "li-patrol", "patrol", Some(&town));
     add_user(&config, "duty", "duty_officer", None);

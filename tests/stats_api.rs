@@ -24,15 +24,7 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
 #[test]
 fn statistics_exports_and_bulletin_through_the_api() {
     let dir = tempfile::tempdir().unwrap();
-    let config = samples(dir.path());
-    let mut args = vec!["ingest".to_owned()];
-    args.extend(products(dir.path()).iter().map(|f| f.display().to_string()));
-    ok(burnwatch(
-        &config,
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    ));
-    let alerts: Vec<Value> =
-        serde_json::from_str(&ok(burnwatch(&config, &["alerts", "--format", "json"]))).unwrap();
+    let (config, alerts) = ingested_samples(dir.path());
     // Some field work, so outcomes and response times are not all empty.
     for a in alerts.iter().take(4) {
         let id = a["alert_id"].to_string();

@@ -37,6 +37,21 @@ pub fn samples(dir: &Path) -> PathBuf {
     dir.join("samples/burnwatch.toml")
 }
 
+/// The demo samples generated in `dir` and their products ingested by `burnwatch ingest`;
+/// returns the configuration and the alerts as `burnwatch alerts --format json` lists them.
+pub fn ingested_samples(dir: &Path) -> (PathBuf, Vec<serde_json::Value>) {
+    let config = samples(dir);
+    let mut args = vec!["ingest".to_owned()];
+    args.extend(products(dir).iter().map(|f| f.display().to_string()));
+    ok(burnwatch(
+        &config,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let alerts = serde_json::from_str(&ok(burnwatch(&config, &["alerts", "--format", "json"])))
+        .expect("alerts as JSON");
+    (config, alerts)
+}
+
 pub fn database(dir: &Path) -> PathBuf {
     dir.join("var/burnwatch.sqlite")
 }

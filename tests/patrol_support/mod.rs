@@ -40,15 +40,7 @@ impl Demo {
     /// Samples ingested, the six users of [`USERS`] added, the daemon running on its own port.
     pub fn start() -> Demo {
         let dir = tempfile::tempdir().unwrap();
-        let config = samples(dir.path());
-        let mut args = vec!["ingest".to_owned()];
-        args.extend(products(dir.path()).iter().map(|f| f.display().to_string()));
-        ok(burnwatch(
-            &config,
-            &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        ));
-        let all: Vec<Value> =
-            serde_json::from_str(&ok(burnwatch(&config, &["alerts", "--format", "json"]))).unwrap();
+        let (config, all) = ingested_samples(dir.path());
         let town_a = all[0]["region_id"].as_str().unwrap().to_owned();
         let county_a = all[0]["county_id"].as_str().unwrap().to_owned();
         let alert_a = all[0]["alert_id"].as_i64().unwrap();

@@ -198,8 +198,21 @@ var BW = (function () {
     return Date.parse(b.last_seen) - Date.parse(a.last_seen) || b.alert_id - a.alert_id;
   }
 
+  /* The login form every page has: on success the token and user are handed to the page. */
+  function bindLogin(form, errorEl, onLogin, onOffline) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      errorEl.textContent = "";
+      api(null, "POST", "/api/v1/login", { username: form.username.value.trim(), password: form.password.value }).then(function (r) {
+        if (r.status !== 200) { errorEl.textContent = t("bad_login"); return; }
+        form.password.value = "";
+        onLogin(r.data.token, r.data.user);
+      }, function () { errorEl.textContent = t("offline"); if (onOffline) onOffline(); });
+    });
+  }
+
   return {
-    t: t, applyText: applyText, setLang: setLang, lang: function () { return lang; }, store: store, api: api,
+    t: t, applyText: applyText, bindLogin: bindLogin, setLang: setLang, lang: function () { return lang; }, store: store, api: api,
     fmtTime: fmtTime, distanceKm: distanceKm, bearingDeg: bearingDeg, compass: compass, fmtDistance: fmtDistance,
     uid: uid, el: el, stateLabel: stateLabel, outcomeLabel: outcomeLabel, deadlineOf: deadlineOf,
     isOverdue: isOverdue, urgencyOrder: urgencyOrder

@@ -450,18 +450,11 @@
     connect();
   }
 
-  $("login-form").addEventListener("submit", function (e) {
-    e.preventDefault();
-    var f = e.target;
-    $("login-error").textContent = "";
-    BW.api(null, "POST", "/api/v1/login", { username: f.username.value.trim(), password: f.password.value }).then(function (r) {
-      if (r.status !== 200) { $("login-error").textContent = t("bad_login"); return; }
-      token = r.data.token; me = r.data.user;
-      BW.store(K.token, token); BW.store(K.me, me);
-      f.password.value = "";
-      render();
-      start();
-    }, function () { $("login-error").textContent = t("offline"); });
+  BW.bindLogin($("login-form"), $("login-error"), function (tok, user) {
+    token = tok; me = user;
+    BW.store(K.token, token); BW.store(K.me, me);
+    render();
+    start();
   });
   $("logout").addEventListener("click", logout);
   $("lang").addEventListener("click", function () { BW.setLang(BW.lang() === "zh" ? "en" : "zh"); render(); renderFilters(); if (selected) loadDetail(selected); });

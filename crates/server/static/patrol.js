@@ -437,19 +437,12 @@
     { enableHighAccuracy: true, maximumAge: 30000, timeout: 20000 });
   }
 
-  $("login-form").addEventListener("submit", function (e) {
-    e.preventDefault();
-    var f = e.target;
-    $("login-error").textContent = "";
-    BW.api(null, "POST", "/api/v1/login", { username: f.username.value.trim(), password: f.password.value }).then(function (r) {
-      if (r.status !== 200) { $("login-error").textContent = t("bad_login"); return; }
-      token = r.data.token; me = r.data.user;
-      BW.store(K.token, token); BW.store(K.me, me);
-      f.password.value = "";
-      location.hash = "#/";
-      loadOutcomes(); loadQueue(); flush();
-    }, function () { $("login-error").textContent = t("offline"); setOnline(false); });
-  });
+  BW.bindLogin($("login-form"), $("login-error"), function (tok, user) {
+    token = tok; me = user;
+    BW.store(K.token, token); BW.store(K.me, me);
+    location.hash = "#/";
+    loadOutcomes(); loadQueue(); flush();
+  }, function () { setOnline(false); });
 
   $("logout").addEventListener("click", logout);
   $("back").addEventListener("click", function () { location.hash = "#/"; });
