@@ -2,6 +2,7 @@
 //! library crates, and prints.
 
 mod camera_cmd;
+mod cropland_cmd;
 mod detect_cmd;
 mod output;
 mod sources_cmd;
@@ -140,6 +141,9 @@ enum Command {
     Bulletin(stats_cmd::BulletinArgs),
     /// Detections, events, alerts or verifications as CSV, XLSX, GeoJSON or KML.
     Export(stats_cmd::ExportArgs),
+    /// Measures each township's cropland from the [filter.cropland] mask, for the statistics'
+    /// points per 1,000 ha where [reports.cropland_ha] gives no figure.
+    Cropland,
     // [more commands above this line]
 }
 
@@ -358,6 +362,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Stats(args) => stats_cmd::stats(&cli.config, args),
         Command::Bulletin(args) => stats_cmd::bulletin_cmd(&cli.config, args),
         Command::Export(args) => stats_cmd::export_cmd(&cli.config, args),
+        Command::Cropland => cropland_cmd::run(&cli.config),
         // [more command arms above this line]
     }
 }

@@ -24,7 +24,7 @@ pub mod mask;
 pub mod registry;
 pub mod silence;
 
-pub use mask::{install_classifier, CroplandMask, FireClass};
+pub use mask::{install_classifier, CroplandArea, CroplandMask, FireClass};
 pub use registry::{import_sources, ImportOptions, ImportReport, RegistryFilter};
 pub use silence::{create_silence, SilenceFilter, SilenceSpec};
 

@@ -128,9 +128,19 @@ pub struct CroplandMask {
     crop_values: Vec<f64>,
     nodata: Option<f64>,
     size: (usize, usize),
+    /// The raster's affine geotransform: column, row → frame x, y.
+    forward: [f64; 6],
     /// Inverse of the raster's affine geotransform: frame x, y → column, row.
     inverse: [f64; 6],
     frame: Frame,
+}
+
+/// One region's share of the mask: the area its pixels cover and how much of it is cropland.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CroplandArea {
+    pub cropland_ha: f64,
+    /// Pixels with a value (not nodata) whose centre lies in the region.
+    pub mapped_ha: f64,
 }
 
 impl CroplandMask {
@@ -218,6 +228,7 @@ impl CroplandMask {
             crop_values: config.crop_values.clone(),
             nodata,
             size,
+            forward: gt,
             inverse,
             frame,
         })
@@ -260,6 +271,136 @@ impl CroplandMask {
 
     pub fn path(&self) -> &std::path::Path {
         &self.path
+    }
+
+    /// Zonal statistics over the pixels inside `bounds` (west, south, east, north in lon/lat):
+    /// a pixel whose centre `locate` places in region `i` adds its ground area to entry `i`,
+    /// and to its cropland when its value is a crop value. The raster is read a row at a time,
+    /// so a 10 m national mask costs no more memory than one row of it.
+    pub fn measure(
+        &self,
+        bounds: [f64; 4],
+        regions: usize,
+        locate: impl Fn(f64, f64) -> Option<usize>,
+    ) -> Result<Vec<CroplandArea>, FilterError> {
+        let err = |message: String| FilterError::Mask {
+            path: self.path.clone(),
+            message,
+        };
+        let dataset = self.dataset.lock().unwrap_or_else(|p| p.into_inner());
+        let to_wgs84 = match self.frame {
+            Frame::LonLat => None,
+            Frame::Projected(_) => {
+                let mut srs = dataset
+                    .spatial_ref()
+                    .map_err(|e| err(format!("no coordinate system: {e}")))?;
+                srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+                let mut wgs84 = SpatialRef::from_epsg(4326)
+                    .map_err(|e| err(format!("cannot set up WGS84: {e}")))?;
+                wgs84.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+                Some(
+                    CoordTransform::new(&srs, &wgs84)
+                        .map_err(|e| err(format!("cannot transform its frame to WGS84: {e}")))?,
+                )
+            }
+        };
+        // The pixel window that covers the bounds: their outline carried into the raster.
+        let [w, s, e, n] = bounds;
+        let (mut c0, mut r0, mut c1, mut r1) = (f64::INFINITY, f64::INFINITY, 0.0f64, 0.0f64);
+        for k in 0..=32 {
+            let f = k as f64 / 32.0;
+            for (lon, lat) in [
+                (w + f * (e - w), s),
+                (w + f * (e - w), n),
+                (w, s + f * (n - s)),
+                (e, s + f * (n - s)),
+            ] {
+                let (x, y) = match &self.frame {
+                    Frame::LonLat => (lon, lat),
+                    Frame::Projected(grid) => match grid.to_raster(lon, lat) {
+                        Some(xy) => xy,
+                        None => continue,
+                    },
+                };
+                let [x0, y0, a, b, c, d] = self.inverse;
+                let col = a * (x - x0) + b * (y - y0);
+                let row = c * (x - x0) + d * (y - y0);
+                (c0, r0, c1, r1) = (c0.min(col), r0.min(row), c1.max(col), r1.max(row));
+            }
+        }
+        let clamp = |v: f64, max: usize| (v.max(0.0) as usize).min(max);
+        let (c0, c1) = (
+            clamp(c0.floor() - 1.0, self.size.0),
+            clamp(c1.ceil() + 1.0, self.size.0),
+        );
+        let (r0, r1) = (
+            clamp(r0.floor() - 1.0, self.size.1),
+            clamp(r1.ceil() + 1.0, self.size.1),
+        );
+        let mut out = vec![CroplandArea::default(); regions];
+        if c0 >= c1 || r0 >= r1 {
+            return Ok(out);
+        }
+        let band = dataset
+            .rasterband(self.band)
+            .map_err(|e| err(format!("no band {}: {e}", self.band)))?;
+        let width = c1 - c0;
+        let [g0, g1, g2, g3, g4, g5] = self.forward;
+        let frame_xy = |col: f64, row: f64| (g0 + col * g1 + row * g2, g3 + col * g4 + row * g5);
+        let to_lon_lat = |xs: &mut [f64], ys: &mut [f64]| -> Result<(), FilterError> {
+            match &to_wgs84 {
+                None => Ok(()),
+                Some(t) => t
+                    .transform_coords(xs, ys, &mut [])
+                    .map_err(|e| err(format!("cannot carry pixels to WGS84: {e}"))),
+            }
+        };
+        for row in r0..r1 {
+            let values = band
+                .read_as::<f64>((c0 as isize, row as isize), (width, 1), (width, 1), None)
+                .map_err(|e| err(format!("cannot read row {row}: {e}")))?;
+            // A pixel's ground area, from the middle pixel of the row: exact along a row of a
+            // lon/lat raster, and within a fraction of a per cent across a province-sized row of
+            // a conformal projection.
+            let mid = (c0 + c1) as f64 / 2.0;
+            let (mut qx, mut qy): (Vec<f64>, Vec<f64>) =
+                [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]
+                    .iter()
+                    .map(|(dc, dr)| frame_xy(mid.floor() + dc, row as f64 + dr))
+                    .unzip();
+            to_lon_lat(&mut qx, &mut qy)?;
+            let quad = geo::Polygon::new(
+                geo::LineString::from(
+                    qx.iter()
+                        .copied()
+                        .zip(qy.iter().copied())
+                        .collect::<Vec<_>>(),
+                ),
+                vec![],
+            );
+            let pixel_ha =
+                geo::ChamberlainDuquetteArea::chamberlain_duquette_unsigned_area(&quad) / 10_000.0;
+            let (mut xs, mut ys): (Vec<f64>, Vec<f64>) = (c0..c1)
+                .map(|col| frame_xy(col as f64 + 0.5, row as f64 + 0.5))
+                .unzip();
+            to_lon_lat(&mut xs, &mut ys)?;
+            for (k, v) in values.data().iter().enumerate() {
+                let nodata = match self.nodata {
+                    Some(nd) => *v == nd || (nd.is_nan() && v.is_nan()),
+                    None => false,
+                };
+                if nodata {
+                    continue;
+                }
+                if let Some(i) = locate(xs[k], ys[k]).filter(|i| *i < regions) {
+                    out[i].mapped_ha += pixel_ha;
+                    if self.crop_values.contains(v) {
+                        out[i].cropland_ha += pixel_ha;
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 }
 

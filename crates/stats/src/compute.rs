@@ -203,6 +203,8 @@ pub struct UnverifiedAlert {
 #[derive(Debug, Clone)]
 pub(crate) struct Regions {
     pub by_id: HashMap<String, RegionInfo>,
+    /// Township cropland measured from the mask (`burnwatch cropland`), hectares.
+    pub measured_cropland: HashMap<String, f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -227,7 +229,14 @@ impl Regions {
                 ))
             })?
             .collect::<rusqlite::Result<_>>()?;
-        Ok(Self { by_id })
+        let measured_cropland = conn
+            .prepare("SELECT region_id, cropland_ha FROM region_cropland")?
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Self {
+            by_id,
+            measured_cropland,
+        })
     }
 
     pub(crate) fn name(&self, id: Option<&str>) -> Option<String> {
@@ -575,8 +584,9 @@ fn group_key(by: GroupBy, township: Option<&str>, county: Option<&str>) -> Key {
     }
 }
 
-/// Cropland from config: the region's own entry, else the sum over its children when every one
-/// of them has an entry (a partial sum would overstate the points per hectare).
+/// Cropland: the region's own entry in the configuration, else its area measured from the
+/// cropland mask, else the sum over its children when every one of them has a figure (a
+/// partial sum would overstate the points per hectare).
 fn cropland_of(
     config: &ReportsConfig,
     regions: &Regions,
@@ -584,6 +594,9 @@ fn cropland_of(
     level: &str,
 ) -> Option<f64> {
     if let Some(ha) = id.and_then(|i| config.cropland_ha.get(i)) {
+        return Some(*ha);
+    }
+    if let Some(ha) = id.and_then(|i| regions.measured_cropland.get(i)) {
         return Some(*ha);
     }
     let children: Vec<(&String, &RegionInfo)> = match level {

@@ -6,6 +6,7 @@
 //! key is unique; an ingest batch lands in one transaction or not at all; alert transitions are
 //! append-only (enforced by triggers, not by convention).
 
+mod cropland;
 mod outbox;
 mod sources;
 mod sqlite;
@@ -13,6 +14,7 @@ mod types;
 mod users;
 mod verification;
 
+pub use cropland::RegionCropland;
 pub use outbox::{OutboxItem, OutboxRow, OutboxStore, PendingAlert};
 pub use sources::*;
 pub use sqlite::SqliteStore;

@@ -25,6 +25,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("../migrations/0006_outbox.sql")),
         M::up(include_str!("../migrations/0007_escalation_levels.sql")),
         M::up(include_str!("../migrations/0008_queue_indexes.sql")),
+        M::up(include_str!("../migrations/0009_region_cropland.sql")),
     ])
 });
 
