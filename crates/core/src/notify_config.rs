@@ -189,6 +189,12 @@ impl NotifyConfig {
             if !ids.insert(c.id.as_str()) {
                 return Err(format!("notify channel {:?} appears twice", c.id));
             }
+            if !(c.timeout_secs.is_finite() && c.timeout_secs > 0.0) {
+                return Err(format!(
+                    "notify channel {:?}: timeout_secs must be a positive number of seconds, got {}",
+                    c.id, c.timeout_secs
+                ));
+            }
             match c.kind {
                 ChannelKind::Sms if c.phones.is_empty() || !c.url.contains("{text}") => {
                     return Err(format!(

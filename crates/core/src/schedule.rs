@@ -7,7 +7,7 @@
 //! [deadlines]                 # minutes from the moment the alert was raised
 //! received_minutes = 30
 //! on_scene_minutes = 60
-//! # verified_minutes absent: by the end of the local day the alert was raised
+//! # verified_minutes absent: by the end of the local day of the on-scene deadline
 //!
 //! [[seasons]]
 //! name = "三夏"
@@ -113,7 +113,8 @@ pub struct Deadlines {
     pub received_minutes: f64,
     #[serde(default = "default_on_scene", deserialize_with = "minutes")]
     pub on_scene_minutes: f64,
-    /// Absent: by the end of the local day the alert was raised ("checked the same day").
+    /// Absent: by the end of the local day the on-scene deadline falls in ("checked the same
+    /// day"; an alert raised late in the evening has until the end of the next day).
     #[serde(default, deserialize_with = "some_minutes")]
     pub verified_minutes: Option<f64>,
 }
@@ -153,9 +154,12 @@ impl Deadlines {
         match step {
             Step::Received => after(self.received_minutes),
             Step::OnScene => after(self.on_scene_minutes),
+            // "Checked the same day": the end of the local day by which the team must be on
+            // scene, so an alert raised at 23:50 is verified by the end of the next day, not
+            // ten minutes later.
             Step::Verified => match self.verified_minutes {
                 Some(m) => after(m),
-                None => end_of_local_day(created_at),
+                None => end_of_local_day(after(self.on_scene_minutes)),
             },
         }
     }
@@ -452,9 +456,14 @@ mod tests {
         ] {
             assert_eq!(s.next_due(done, created), None);
         }
-        // Raised at 23:30 CST: the local day ends half an hour later.
+        // Raised at 22:30 CST: on scene by 23:30, verified by midnight.
+        let evening = utc("2025-06-10T14:30:00Z");
+        assert_eq!(s.due(Step::Verified, evening), utc("2025-06-10T16:00:00Z"));
+        // Raised at 23:30 CST: on scene by 00:30, so verified by the end of that next day, never
+        // before the team could be on scene.
         let late = utc("2025-06-10T15:30:00Z");
-        assert_eq!(s.due(Step::Verified, late), utc("2025-06-10T16:00:00Z"));
+        assert_eq!(s.due(Step::Verified, late), utc("2025-06-11T16:00:00Z"));
+        assert!(s.due(Step::Verified, late) > s.due(Step::OnScene, late));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 /// An e-mail channel's settings, checked once when the notifier starts so a bad address fails at
@@ -66,10 +67,11 @@ impl Mailer {
     /// The message for one notification. Its Message-ID derives from the idempotency key, so a
     /// repeat after a crash between sending and marking is the same message to mail clients.
     pub fn message(&self, item: &OutboxRow) -> Result<Message, DeliveryError> {
-        let id_left: String = item
-            .idempotency_key
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '.' })
+        // A hash, not the key with its punctuation replaced: distinct keys must never share a
+        // Message-ID, and a channel id in Chinese is no valid address part.
+        let id_left: String = Sha256::digest(item.idempotency_key.as_bytes())[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
             .collect();
         let mut builder = Message::builder()
             .from(self.from.clone())
@@ -161,10 +163,19 @@ mod tests {
         let wire = String::from_utf8(m.message(&item).unwrap().formatted()).unwrap();
         assert!(wire.is_ascii(), "headers and body are transfer-encoded");
         assert!(wire.contains("Subject: =?utf-8?"), "{wire}");
-        assert!(
-            wire.contains("Message-ID: <alert.7.new.mail@burnwatch>"),
-            "{wire}"
-        );
+        // The same key gives the same Message-ID; keys that differ only in punctuation do not.
+        let id = |key: &str| {
+            let mut other = item.clone();
+            other.idempotency_key = key.into();
+            let wire = String::from_utf8(m.message(&other).unwrap().formatted()).unwrap();
+            wire.lines()
+                .find(|l| l.starts_with("Message-ID: <"))
+                .map(str::to_owned)
+                .unwrap()
+        };
+        assert_eq!(id("alert:7:new:mail"), id("alert:7:new:mail"));
+        assert_ne!(id("alert:7:new:mail"), id("alert:7:new.mail"));
+        assert!(id("alert:7:new:邮件").ends_with("@burnwatch>"), "{wire}");
         assert!(
             wire.contains("X-Burnwatch-Idempotency-Key: alert:7:new:mail"),
             "{wire}"

@@ -43,6 +43,7 @@ pub struct ApiState {
     /// read at. A patrol's page polls its queue; between changes it is answered from here.
     queues: Arc<Mutex<HashMap<QueueKey, (u64, axum::body::Bytes)>>>,
     patrol: burnwatch_core::patrol_config::PatrolConfig,
+    db_path: std::path::PathBuf,
     reports: Arc<burnwatch_core::reports_config::ReportsConfig>,
     /// Deadlines and seasons: the statistics' periods and each alert's next deadline.
     schedule: Arc<burnwatch_core::schedule::Schedule>,
@@ -100,6 +101,7 @@ impl ApiState {
             epoch: Arc::new(AtomicU64::new(0)),
             queues: Arc::new(Mutex::new(HashMap::new())),
             patrol: config.patrol.clone(),
+            db_path: config.store.path.clone(),
             reports: Arc::new(config.reports.clone()),
             schedule: Arc::new(config.schedule()),
             release: None,
@@ -144,6 +146,19 @@ impl ApiState {
         })
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
+    }
+
+    /// Long reads (a season's statistics, an export being downloaded) run on a connection of
+    /// their own: one slow client must not hold one of the pool's few connections, which every
+    /// token check and queue listing takes in turn.
+    async fn with_own_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&SqliteStore) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let path = self.db_path.clone();
+        tokio::task::spawn_blocking(move || f(&SqliteStore::open(&path)?))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
     }
 
     /// Lets duty officers lift suppressions through the API.

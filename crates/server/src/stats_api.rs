@@ -175,7 +175,7 @@ async fn stats(
     let reports = state.reports.clone();
     let schedule = state.schedule.clone();
     let (bytes, name) = state
-        .with_store(move |s| {
+        .with_own_store(move |s| {
             let mut request = StatsRequest::new(spec, by);
             request.region = scoped_region(&user, q.region, s)?;
             request.as_of = as_of;
@@ -270,7 +270,7 @@ async fn daily_bulletin(
     let reports = state.reports.clone();
     let schedule = state.schedule.clone();
     let html = state
-        .with_store(move |s| {
+        .with_own_store(move |s| {
             let b = bulletin(
                 s.connection(),
                 &reports,
@@ -296,30 +296,59 @@ struct ExportQuery {
     lang: Option<String>,
 }
 
-/// What the export thread hands the response: bytes, or the error that stopped it.
+/// What the export thread hands the response: bytes, the error that stopped it, or the end.
 enum Piece {
     Bytes(Bytes),
     Failed(ApiError),
+    Done,
 }
 
 /// Streams an export as it is written: a season's detections can be hundreds of megabytes, and
-/// holding them in memory per request would let a few downloads exhaust the server.
+/// holding them in memory per request would let a few downloads exhaust the server. (XLSX is the
+/// exception: a zip's directory comes last, so the workbook is assembled whole and sent at the
+/// end.)
 struct ChannelWriter {
     buf: Vec<u8>,
     tx: mpsc::Sender<Piece>,
 }
 
 const CHUNK: usize = 64 * 1024;
+/// A client that stops reading without going away gives up its export after this long, so it
+/// cannot pin a thread and a read snapshot (which keeps SQLite's log from being trimmed).
+const STALL: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl ChannelWriter {
+    fn push(&self, mut piece: Piece) -> std::io::Result<()> {
+        let started = std::time::Instant::now();
+        loop {
+            match self.tx.try_send(piece) {
+                Ok(()) => return Ok(()),
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::BrokenPipe,
+                        "the client went away",
+                    ))
+                }
+                Err(mpsc::error::TrySendError::Full(p)) if started.elapsed() < STALL => {
+                    piece = p;
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the client stopped reading",
+                    ))
+                }
+            }
+        }
+    }
+
     fn send(&mut self) -> std::io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
         let bytes = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx
-            .blocking_send(Piece::Bytes(bytes))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+        self.push(Piece::Bytes(bytes))
     }
 }
 
@@ -366,9 +395,10 @@ async fn exports(
     let lang = lang(q.lang.as_deref())?;
     let reports = state.reports.clone();
     let (tx, mut rx) = mpsc::channel::<Piece>(4);
+    let failed = tx.clone();
     let job = async move {
         state
-            .with_store(move |s| {
+            .with_own_store(move |s| {
                 let region = match scoped_region(&user, q.region, s) {
                     Ok(r) => r,
                     Err(e) => {
@@ -386,33 +416,49 @@ async fn exports(
                 };
                 let mut out = ChannelWriter {
                     buf: Vec::with_capacity(CHUNK),
-                    tx: tx.clone(),
+                    tx,
                 };
                 let result = export(s.connection(), &reports, &request, &mut out).and_then(|_| {
                     out.send()?;
+                    out.push(Piece::Done)?;
                     Ok(())
                 });
                 if let Err(e) = result {
                     // Before the first byte this becomes the response; later the stream is cut, so the
                     // client sees a failed download rather than a silently short file.
                     tracing::warn!(error = %e, "export stopped");
-                    let _ = tx.blocking_send(Piece::Failed(e.into()));
+                    let _ = out.push(Piece::Failed(e.into()));
                 }
                 Ok(())
             })
             .await
     };
-    tokio::spawn(job);
+    tokio::spawn(async move {
+        // The store could not be opened, or the export thread panicked: say so, never end the
+        // download as if it were complete.
+        if let Err(e) = job.await {
+            let _ = failed.send(Piece::Failed(e)).await;
+        }
+    });
     let first = match rx.recv().await {
         Some(Piece::Failed(e)) => return Err(e),
         Some(Piece::Bytes(b)) => Some(b),
-        None => None,
+        Some(Piece::Done) => None,
+        None => return Err(ApiError::internal("the export ended without a word".into())),
     };
-    let rest = futures_util::stream::unfold(rx, |mut rx| async move {
+    let finished = first.is_none();
+    let rest = futures_util::stream::unfold((rx, finished), |(mut rx, finished)| async move {
+        if finished {
+            return None;
+        }
         match rx.recv().await {
-            Some(Piece::Bytes(b)) => Some((Ok::<Bytes, std::io::Error>(b), rx)),
-            Some(Piece::Failed(e)) => Some((Err(std::io::Error::other(e.message)), rx)),
-            None => None,
+            Some(Piece::Bytes(b)) => Some((Ok::<Bytes, std::io::Error>(b), (rx, false))),
+            Some(Piece::Done) => None,
+            Some(Piece::Failed(e)) => Some((Err(std::io::Error::other(e.message)), (rx, true))),
+            None => Some((
+                Err(std::io::Error::other("the export stopped before its end")),
+                (rx, true),
+            )),
         }
     });
     let head = futures_util::stream::iter(first.map(Ok::<Bytes, std::io::Error>));

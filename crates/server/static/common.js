@@ -178,11 +178,13 @@ var BW = (function () {
   /* The deadline of the next step the alert owes (the server computes it from [deadlines]); the
      page decides "overdue" itself, so it stays right offline. */
   function deadlineOf(a) { return a.deadline_at || null; }
+  /* Overdue: still owing a step whose deadline passed (a done alert keeps its escalation mark
+     in the record, but is no longer overdue). */
   function isOverdue(a) {
-    if (a.overdue === true || a.overdue_step) return true;
+    if (["verified", "closed", "cancelled"].indexOf(a.state) >= 0) return false;
+    if (a.overdue_step) return true;
     var d = deadlineOf(a);
-    var open = ["verified", "closed", "cancelled"].indexOf(a.state) < 0;
-    return !!(d && open && Date.parse(d) < Date.now());
+    return !!(d && Date.parse(d) < Date.now());
   }
 
   /* Open alerts first; among them overdue, then the nearest deadline, then the newest fire. */

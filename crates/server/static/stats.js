@@ -121,6 +121,12 @@
         sel.appendChild(el("option", { value: x.name + "|" + x.year, text: x.name + " " + x.year + " (" + x.start + " – " + x.end + ")" }));
       });
       sel.appendChild(el("option", { value: "dates", "data-s": "dates", text: s("dates") }));
+      // No seasons configured: the last 30 days (Beijing dates).
+      if (sel.value === "dates" && !$("q-to").value) {
+        var day = function (ms) { return new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 10); };
+        $("q-to").value = day(Date.now());
+        $("q-from").value = day(Date.now() - 29 * 86400 * 1000);
+      }
       syncDates();
     });
   }

@@ -376,7 +376,7 @@ pub fn write_samples(out: &Path, seed: u64) -> Result<SampleSummary, SimError> {
              [inbox]\ndir = \"../var/inbox\"\nscan_interval_secs = 1\nsettle_secs = 1\n\n\
              [frames]\ndir = \"../var/frames\"\n\n\
              # Response deadlines, minutes from the alert: the notifier escalates by them and the\n\
-             # statistics judge by them. verified_minutes absent: by the end of the local day.\n\
+             # statistics judge by them. verified_minutes absent: by the end of the local day of the on-scene deadline.\n\
              [deadlines]\nreceived_minutes = 30\non_scene_minutes = 60\n\n\
              # The named seasons of each year (local dates, both included), with their own deadlines.\n\
              [[seasons]]\nname = \"三夏\"\nstart = 2025-05-20\nend = 2025-07-31\ndeadlines = {{ on_scene_minutes = 45 }}\n\n\

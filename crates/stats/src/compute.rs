@@ -73,7 +73,8 @@ pub struct StatsReport {
     pub false_alarm_outcomes: Vec<Outcome>,
     pub rows: Vec<RegionStats>,
     pub total: RegionStats,
-    /// Detections inside no township (never alerted, not fire points).
+    /// Detections inside no township (never alerted, not fire points); a prefecture-wide
+    /// figure, so 0 in a report narrowed to one county or township.
     pub outside_detections: u64,
     pub first_fire: Option<FirstFire>,
     pub first_confirmed: Option<FirstFire>,
@@ -397,6 +398,7 @@ pub fn compute(
     let period = Period::resolve(&request.period, &schedule.seasons)?;
     let regions = Regions::load(conn)?;
     let filter = regions.filter(request.region.as_deref())?;
+    let narrowed = filter.is_some();
     let as_of = request.as_of.unwrap_or_else(Utc::now);
 
     let mut accs = Accs::default();
@@ -568,7 +570,9 @@ pub fn compute(
         false_alarm_outcomes: config.false_alarm_outcomes.clone(),
         rows,
         total,
-        outside_detections: outside,
+        // Outside every township is outside any county too: a narrowed report has none, and a
+        // county supervisor must not learn the prefecture's count from it.
+        outside_detections: if narrowed { 0 } else { outside },
         first_fire,
         first_confirmed,
         unverified,

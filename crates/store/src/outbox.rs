@@ -297,7 +297,22 @@ impl OutboxStore for SqliteStore {
         escalations: &[OutboxItem],
     ) -> Result<bool> {
         let now = fmt_time(at);
-        let tx = self.connection_mut().transaction()?;
+        let tx = self
+            .connection_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // The notifier decided from a read made before this transaction: a patrol that acted in
+        // between has done the step, and nobody is to be told it was missed.
+        let state: String =
+            tx.query_row("SELECT state FROM alerts WHERE id = ?1", [alert_id], |r| {
+                r.get(0)
+            })?;
+        let state = AlertState::parse(&state).ok_or_else(|| StoreError::Corrupt {
+            column: "alerts.state",
+            value: state.clone(),
+        })?;
+        if step.is_done(state) || state.is_terminal() {
+            return Ok(false);
+        }
         let new = tx.execute(
             "INSERT OR IGNORE INTO alert_escalations (alert_id, step, level, at)
              VALUES (?1, ?2, ?3, ?4)",
@@ -386,6 +401,32 @@ mod tests {
         assert!(s.mark_overdue(1, Step::OnScene, 1, now, &[]).unwrap());
         assert_eq!(mark(&s), (Some("on_scene".into()), Some(1)));
         assert_eq!(s.notifications().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_step_done_after_the_notifier_looked_is_not_escalated() {
+        let mut s = store_with_alert();
+        // The notifier saw the alert new; the patrol received it before the mark was written.
+        s.connection()
+            .execute("UPDATE alerts SET state = 'received' WHERE id = 1", [])
+            .unwrap();
+        let l1 = [item("alert:1:overdue:received:1:c")];
+        assert!(!s
+            .mark_overdue(1, Step::Received, 1, Utc::now(), &l1)
+            .unwrap());
+        assert_eq!(mark(&s), (None, None));
+        assert!(s.notifications().unwrap().is_empty());
+        // The step it still owes escalates as usual.
+        assert!(s
+            .mark_overdue(1, Step::OnScene, 1, Utc::now(), &[])
+            .unwrap());
+        // A cancelled alert owes nothing.
+        s.connection()
+            .execute("UPDATE alerts SET state = 'cancelled' WHERE id = 1", [])
+            .unwrap();
+        assert!(!s
+            .mark_overdue(1, Step::OnScene, 2, Utc::now(), &[])
+            .unwrap());
     }
 
     #[test]
