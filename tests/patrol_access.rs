@@ -252,3 +252,73 @@ fn every_new_endpoint_is_scoped_for_every_role() {
     assert!(checked > 100, "{checked} checks");
     assert!(demo.stop().success());
 }
+
+#[test]
+fn report_endpoints_are_scoped_for_every_role() {
+    let mut demo = Demo::start();
+    let tokens: Vec<String> = USERS.iter().map(|(n, _)| demo.login(n)).collect();
+    let (_, everything) = demo.get("/api/v1/alerts", Some(&tokens[3]));
+    let total = everything.as_array().unwrap().len();
+    let in_county = everything
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["county_id"] == demo.county_a.as_str())
+        .count();
+    assert!(in_county > 0 && in_county < total);
+    for ((name, role), token) in USERS.iter().zip(&tokens) {
+        let token = Some(token.as_str());
+        let reader = *role != "patrol";
+        let (code, stats) = demo.get("/api/v1/stats?season=三夏&year=2025", token);
+        let (seasons, _) = demo.get("/api/v1/seasons", token);
+        let (bulletin, _) = demo.raw("GET", "/api/v1/bulletin?date=2025-06-10", token, None, b"");
+        let (export, body) = demo.raw(
+            "GET",
+            "/api/v1/exports/alerts?format=geojson",
+            token,
+            None,
+            b"",
+        );
+        let (lift, _) = demo.raw("POST", "/api/v1/detections/999999/lift", token, None, b"");
+        assert_eq!(code, if reader { 200 } else { 403 }, "{name} stats");
+        assert_eq!(seasons, if reader { 200 } else { 403 }, "{name} seasons");
+        assert_eq!(export, if reader { 200 } else { 403 }, "{name} export");
+        let prefecture = matches!(*role, "duty_officer" | "auditor" | "admin");
+        assert_eq!(
+            bulletin,
+            if prefecture { 200 } else { 403 },
+            "{name} bulletin"
+        );
+        // Only duty officers and admins may lift (an unknown detection then answers 404).
+        let lifts = matches!(*role, "duty_officer" | "admin");
+        assert_eq!(lift, if lifts { 404 } else { 403 }, "{name} lift");
+        if reader {
+            let features = serde_json::from_slice::<Value>(&body.body).unwrap()["features"]
+                .as_array()
+                .unwrap()
+                .len();
+            let alerts = stats["total"]["alerts"]["total"].as_u64().unwrap() as usize;
+            let want = if *role == "county_supervisor" {
+                in_county
+            } else {
+                total
+            };
+            assert_eq!((features, alerts), (want, want), "{name}: what it may see");
+        }
+    }
+    for token in [None, Some("not-a-token")] {
+        for path in [
+            "/api/v1/stats?season=三夏",
+            "/api/v1/seasons",
+            "/api/v1/bulletin?date=2025-06-10",
+            "/api/v1/exports/alerts",
+        ] {
+            let (code, resp) = demo.raw("GET", path, token, None, b"");
+            assert_eq!(code, 401, "GET {path} with {token:?}");
+            assert_eq!(resp.json()["code"], "unauthenticated");
+        }
+        let (code, _) = demo.raw("POST", "/api/v1/detections/1/lift", token, None, b"");
+        assert_eq!(code, 401);
+    }
+    assert!(demo.stop().success());
+}

@@ -13,14 +13,6 @@ fn call(port: u16, method: &str, path: &str, token: &str) -> (u16, Value) {
     (code, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
-    headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("no {name} header in {headers:?}"))
-}
-
 #[test]
 fn statistics_exports_and_bulletin_through_the_api() {
     let dir = tempfile::tempdir().unwrap();
@@ -261,28 +253,43 @@ fn statistics_exports_and_bulletin_through_the_api() {
     }
 
     // Downloads: CSV with its BOM and XLSX that a reader opens.
-    let (code, headers, csv) = http_raw(
+    let (code, resp) = raw_request(
         port,
         "GET",
         "/api/v1/stats?season=三夏&format=csv",
         Some(&audit),
         None,
+        b"",
+        &[],
     );
+    let csv = resp.body.clone();
     assert_eq!(code, 200);
-    assert!(header(&headers, "content-type").starts_with("text/csv"));
-    assert!(header(&headers, "content-disposition").contains("attachment"));
+    assert!(resp
+        .header("content-type")
+        .unwrap_or_default()
+        .starts_with("text/csv"));
+    assert!(resp
+        .header("content-disposition")
+        .unwrap_or_default()
+        .contains("attachment"));
     assert!(csv.starts_with(b"\xEF\xBB\xBF"), "a UTF-8 BOM for Excel");
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();
     assert!(text.lines().count() >= 2, "{text}");
-    let (code, headers, xlsx) = http_raw(
+    let (code, resp) = raw_request(
         port,
         "GET",
         "/api/v1/stats?season=三夏&format=xlsx&by=township",
         Some(&audit),
         None,
+        b"",
+        &[],
     );
+    let xlsx = resp.body.clone();
     assert_eq!(code, 200);
-    assert!(header(&headers, "content-disposition").ends_with(".xlsx\""));
+    assert!(resp
+        .header("content-disposition")
+        .unwrap_or_default()
+        .ends_with(".xlsx\""));
     let mut book = Xlsx::new(std::io::Cursor::new(xlsx)).expect("an XLSX workbook");
     let sheets = book.sheet_names();
     let range = book.worksheet_range(&sheets[0]).unwrap();
@@ -295,15 +302,21 @@ fn statistics_exports_and_bulletin_through_the_api() {
         ("verifications", "csv"),
         ("events", "kml"),
     ] {
-        let (code, headers, body) = http_raw(
+        let (code, resp) = raw_request(
             port,
             "GET",
             &format!("/api/v1/exports/{what}?format={format}&from=2025-06-01&to=2025-06-30"),
             Some(&duty),
             None,
+            b"",
+            &[],
         );
+        let body = resp.body.clone();
         assert_eq!(code, 200, "{what} {format}");
-        assert!(header(&headers, "content-disposition").contains(&format!("burnwatch-{what}")));
+        assert!(resp
+            .header("content-disposition")
+            .unwrap_or_default()
+            .contains(&format!("burnwatch-{what}")));
         let file = dir.path().join(format!("{what}.{format}"));
         ok(burnwatch(
             &config,
@@ -323,27 +336,36 @@ fn statistics_exports_and_bulletin_through_the_api() {
         assert_eq!(body, std::fs::read(&file).unwrap(), "{what} {format}");
     }
     // A supervisor's export holds only its county's alerts.
-    let (code, _, body) = http_raw(
+    let (code, resp) = raw_request(
         port,
         "GET",
         "/api/v1/exports/alerts?format=geojson",
         Some(&supervisor),
         None,
+        b"",
+        &[],
     );
+    let body = resp.body.clone();
     assert_eq!(code, 200);
     let fc: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(fc["features"].as_array().unwrap().len(), in_county);
 
     // The bulletin page of the demo's fire day.
-    let (code, headers, page) = http_raw(
+    let (code, resp) = raw_request(
         port,
         "GET",
         "/api/v1/bulletin?date=2025-06-10",
         Some(&audit),
         None,
+        b"",
+        &[],
     );
+    let page = resp.body.clone();
     assert_eq!(code, 200);
-    assert!(header(&headers, "content-type").starts_with("text/html"));
+    assert!(resp
+        .header("content-type")
+        .unwrap_or_default()
+        .starts_with("text/html"));
     let page = String::from_utf8(page).unwrap();
     assert!(page.contains("<svg"), "a map");
     // The provincial detail table: one row per fire point of the day, with its township.

@@ -3,8 +3,12 @@
 
 #![allow(dead_code)]
 
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
 pub fn burnwatch(config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_burnwatch"))
@@ -201,54 +205,90 @@ pub fn http(
     token: Option<&str>,
     body: Option<&str>,
 ) -> (u16, String) {
-    let (code, _, body) = http_raw(port, method, path, token, body);
-    (code, String::from_utf8(body).expect("a text response"))
+    let content_type = body.map(|_| "application/json");
+    let (code, resp) = raw_request(
+        port,
+        method,
+        path,
+        token,
+        content_type,
+        body.unwrap_or("").as_bytes(),
+        &[],
+    );
+    (code, String::from_utf8(resp.body).expect("a text response"))
 }
 
-/// One HTTP/1.0 exchange: status, headers (names lower-cased) and the body's bytes.
-pub fn http_raw(
+pub struct Response {
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
+    }
+}
+
+/// An HTTP/1.0 request with any body (bytes, any content type) and extra headers.
+pub fn raw_request(
     port: u16,
     method: &str,
     path: &str,
     token: Option<&str>,
-    body: Option<&str>,
-) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .expect("timeout");
-    let mut req = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n");
+    content_type: Option<&str>,
+    body: &[u8],
+    extra: &[(&str, String)],
+) -> (u16, Response) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n");
     if let Some(t) = token {
-        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        head.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }
-    let body = body.unwrap_or("");
-    if !body.is_empty() {
-        req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
+    if let Some(c) = content_type {
+        head.push_str(&format!("Content-Type: {c}\r\n"));
     }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read");
-    let split = raw
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    read_response(s)
+}
+
+pub fn read_response(mut s: TcpStream) -> (u16, Response) {
+    let mut bytes = Vec::new();
+    s.read_to_end(&mut bytes).expect("read");
+    let split = bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .expect("a header block");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let code = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("a complete response head");
+    let head = String::from_utf8_lossy(&bytes[..split]).into_owned();
+    let code = head
+        .split_whitespace()
+        .nth(1)
         .and_then(|c| c.parse().ok())
         .expect("status line");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    (code, headers, raw[split + 4..].to_vec())
+    (
+        code,
+        Response {
+            head,
+            body: bytes[split + 4..].to_vec(),
+        },
+    )
 }
 
 /// Adds a user through `burnwatch users add`; the password is `pw-<username>-2025`.
