@@ -943,78 +943,20 @@ impl SourceStore for SqliteStore {
             events_updated: 0,
             alert_ids: Vec::new(),
         };
-        let mut new_ids = Vec::with_capacity(lift.new_events.len());
-        for ev in &lift.new_events {
-            let s = &ev.summary;
-            tx.execute(
-                "INSERT INTO events (first_seen, last_seen, lon, lat, max_frp_mw, detection_count,
-                                     search_radius_km, region_id, county_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    fmt_time(s.first_seen),
-                    fmt_time(s.last_seen),
-                    s.lon,
-                    s.lat,
-                    s.max_frp_mw,
-                    s.detection_count,
-                    s.search_radius_km,
-                    ev.region_id,
-                    ev.county_id,
-                    now
-                ],
-            )?;
-            let event_id = tx.last_insert_rowid();
-            new_ids.push(event_id);
-            outcome.events_new += 1;
-            if ev.raise_alert {
-                tx.execute(
-                    "INSERT INTO alerts (event_id, region_id, county_id, state, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, 'new', ?4, ?4)",
-                    params![event_id, ev.region_id, ev.county_id, now],
-                )?;
-                let alert_id = tx.last_insert_rowid();
-                tx.execute(
-                    "INSERT INTO alert_transitions (alert_id, from_state, to_state, actor, at, note)
-                     VALUES (?1, NULL, 'new', ?2, ?3, ?4)",
-                    params![
-                        alert_id,
-                        lift.actor,
-                        now,
-                        format!(
-                            "suppression {} of detection {} lifted",
-                            lift.reason, lift.detection_id
-                        )
-                    ],
-                )?;
-                for (region, km) in &ev.neighbours {
-                    tx.execute(
-                        "INSERT OR IGNORE INTO alert_neighbours (alert_id, region_id, distance_km)
-                         VALUES (?1, ?2, ?3)",
-                        params![alert_id, region, km],
-                    )?;
-                }
-                outcome.alert_ids.push(alert_id);
-            }
-        }
-        for up in &lift.event_updates {
-            let s = &up.summary;
-            tx.execute(
-                "UPDATE events SET first_seen = ?2, last_seen = ?3, lon = ?4, lat = ?5,
-                        max_frp_mw = ?6, detection_count = ?7, search_radius_km = ?8
-                 WHERE id = ?1",
-                params![
-                    up.id,
-                    fmt_time(s.first_seen),
-                    fmt_time(s.last_seen),
-                    s.lon,
-                    s.lat,
-                    s.max_frp_mw,
-                    s.detection_count,
-                    s.search_radius_km
-                ],
-            )?;
-            outcome.events_updated += 1;
-        }
+        let (new_ids, alert_ids) = crate::sqlite::write_events(
+            &tx,
+            &lift.new_events,
+            &lift.event_updates,
+            &lift.actor,
+            Some(&format!(
+                "suppression {} of detection {} lifted",
+                lift.reason, lift.detection_id
+            )),
+            &now,
+        )?;
+        outcome.events_new = new_ids.len();
+        outcome.events_updated = lift.event_updates.len();
+        outcome.alert_ids = alert_ids;
         outcome.event_id = match lift.event {
             EventRef::None => None,
             EventRef::Existing(id) => Some(id),

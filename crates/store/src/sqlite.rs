@@ -1,9 +1,9 @@
 //! The embedded SQLite backend.
 
 use crate::{
-    fmt_time, parse_time, AlertFilter, AlertView, BBox, BatchOutcome, FileRecord, FileRow,
-    IngestBatch, RegionRow, Result, Store, StoreCounts, StoreError, TransitionRequest,
-    TransitionRow,
+    fmt_time, parse_time, AlertFilter, AlertView, BBox, BatchOutcome, EventUpdate, FileRecord,
+    FileRow, IngestBatch, NewEvent, RegionRow, Result, Store, StoreCounts, StoreError,
+    TransitionRequest, TransitionRow,
 };
 use burnwatch_core::event::{EventMember, EventRef, EventSummary, OpenEvent};
 use burnwatch_core::geodesy::{haversine_km, km_to_degrees};
@@ -180,31 +180,83 @@ fn file_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<FileRow> {
 
 const FILE_COLUMNS: &str = "id, name, sha256, format, status, reason";
 
-fn insert_event(
-    tx: &rusqlite::Transaction<'_>,
-    s: &EventSummary,
-    region: Option<&str>,
-    county: Option<&str>,
+/// Writes a plan's new events — each routed one with its alert, the alert's first transition
+/// (by `actor`, with `note`) and its neighbours — and the updates to existing events. Ingest and
+/// a lifted suppression land their plans through this one path. Returns the new events' ids in
+/// plan order and the alerts raised.
+pub(crate) fn write_events(
+    tx: &Connection,
+    new_events: &[NewEvent],
+    updates: &[EventUpdate],
+    actor: &str,
+    note: Option<&str>,
     now: &str,
-) -> Result<i64> {
-    tx.execute(
-        "INSERT INTO events (first_seen, last_seen, lon, lat, max_frp_mw, detection_count,
-                             search_radius_km, region_id, county_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            fmt_time(s.first_seen),
-            fmt_time(s.last_seen),
-            s.lon,
-            s.lat,
-            s.max_frp_mw,
-            s.detection_count,
-            s.search_radius_km,
-            region,
-            county,
-            now
-        ],
-    )?;
-    Ok(tx.last_insert_rowid())
+) -> Result<(Vec<i64>, Vec<i64>)> {
+    let mut event_ids = Vec::with_capacity(new_events.len());
+    let mut alert_ids = Vec::new();
+    for ev in new_events {
+        let s = &ev.summary;
+        tx.execute(
+            "INSERT INTO events (first_seen, last_seen, lon, lat, max_frp_mw, detection_count,
+                                 search_radius_km, region_id, county_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                fmt_time(s.first_seen),
+                fmt_time(s.last_seen),
+                s.lon,
+                s.lat,
+                s.max_frp_mw,
+                s.detection_count,
+                s.search_radius_km,
+                ev.region_id,
+                ev.county_id,
+                now
+            ],
+        )?;
+        let event_id = tx.last_insert_rowid();
+        event_ids.push(event_id);
+        if !ev.raise_alert {
+            continue;
+        }
+        tx.execute(
+            "INSERT INTO alerts (event_id, region_id, county_id, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'new', ?4, ?4)",
+            params![event_id, ev.region_id, ev.county_id, now],
+        )?;
+        let alert_id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO alert_transitions (alert_id, from_state, to_state, actor, at, note)
+             VALUES (?1, NULL, 'new', ?2, ?3, ?4)",
+            params![alert_id, actor, now, note],
+        )?;
+        for (region, km) in &ev.neighbours {
+            tx.execute(
+                "INSERT OR IGNORE INTO alert_neighbours (alert_id, region_id, distance_km)
+                 VALUES (?1, ?2, ?3)",
+                params![alert_id, region, km],
+            )?;
+        }
+        alert_ids.push(alert_id);
+    }
+    for up in updates {
+        let s = &up.summary;
+        tx.execute(
+            "UPDATE events SET first_seen = ?2, last_seen = ?3, lon = ?4, lat = ?5,
+                    max_frp_mw = ?6, detection_count = ?7, search_radius_km = ?8
+             WHERE id = ?1",
+            params![
+                up.id,
+                fmt_time(s.first_seen),
+                fmt_time(s.last_seen),
+                s.lon,
+                s.lat,
+                s.max_frp_mw,
+                s.detection_count,
+                s.search_radius_km
+            ],
+        )?;
+    }
+    Ok((event_ids, alert_ids))
 }
 
 impl Store for SqliteStore {
@@ -390,57 +442,17 @@ impl Store for SqliteStore {
             file_id,
             ..Default::default()
         };
-        let mut new_event_ids = Vec::with_capacity(batch.new_events.len());
-        for ev in &batch.new_events {
-            let id = insert_event(
-                &tx,
-                &ev.summary,
-                ev.region_id.as_deref(),
-                ev.county_id.as_deref(),
-                &now,
-            )?;
-            new_event_ids.push(id);
-            outcome.events_new += 1;
-            if ev.raise_alert {
-                tx.execute(
-                    "INSERT INTO alerts (event_id, region_id, county_id, state, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, 'new', ?4, ?4)",
-                    params![id, ev.region_id, ev.county_id, now],
-                )?;
-                let alert_id = tx.last_insert_rowid();
-                tx.execute(
-                    "INSERT INTO alert_transitions (alert_id, from_state, to_state, actor, at)
-                     VALUES (?1, NULL, 'new', ?2, ?3)",
-                    params![alert_id, batch.actor, now],
-                )?;
-                for (region, km) in &ev.neighbours {
-                    tx.execute(
-                        "INSERT OR IGNORE INTO alert_neighbours (alert_id, region_id, distance_km) VALUES (?1, ?2, ?3)",
-                        params![alert_id, region, km],
-                    )?;
-                }
-                outcome.alerts_new += 1;
-            }
-        }
-        for up in &batch.event_updates {
-            let s = &up.summary;
-            tx.execute(
-                "UPDATE events SET first_seen = ?2, last_seen = ?3, lon = ?4, lat = ?5, max_frp_mw = ?6,
-                        detection_count = ?7, search_radius_km = ?8
-                 WHERE id = ?1",
-                params![
-                    up.id,
-                    fmt_time(s.first_seen),
-                    fmt_time(s.last_seen),
-                    s.lon,
-                    s.lat,
-                    s.max_frp_mw,
-                    s.detection_count,
-                    s.search_radius_km
-                ],
-            )?;
-            outcome.events_updated += 1;
-        }
+        let (new_event_ids, alert_ids) = write_events(
+            &tx,
+            &batch.new_events,
+            &batch.event_updates,
+            &batch.actor,
+            None,
+            &now,
+        )?;
+        outcome.events_new = new_event_ids.len();
+        outcome.alerts_new = alert_ids.len();
+        outcome.events_updated = batch.event_updates.len();
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO detections (natural_key, pass_key, source_file_id, source, instrument, satellite, acq_time,
