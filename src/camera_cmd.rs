@@ -157,7 +157,8 @@ fn parse_lon_lat(s: &str) -> Result<(f64, f64), String> {
 
 /// Serves every `[[cameras]]` of the config as a simulated camera (same id, position, height,
 /// preset), all seeing the given fires, until Ctrl-C. Point a copy of the config's snapshot_url
-/// at `http://LISTEN/ISAPI/Streaming/channels/<id>/picture` to watch the daemon find them.
+/// at `http://LISTEN/ISAPI/Streaming/channels/<id>/picture` to watch the daemon find them; the
+/// pose is also served, as JSON and as Hikvision PTZ status XML (zoom 1×).
 pub fn simulate_cameras(config_path: &Path, args: SimulateCamerasArgs) -> Result<()> {
     let config = Config::load(config_path)?;
     let cameras: Vec<SimCamera> = config
@@ -225,7 +226,12 @@ pub fn simulate_cameras(config_path: &Path, args: SimulateCamerasArgs) -> Result
             },
         )?;
         for id in ids {
-            eprintln!("camera {id}: {}", server.snapshot_url(&id));
+            eprintln!(
+                "camera {id}: {}  pose: {} (JSON) or {} (Hikvision ISAPI XML)",
+                server.snapshot_url(&id),
+                server.pose_url(&id),
+                server.isapi_status_url(&id)
+            );
         }
         tokio::signal::ctrl_c().await?;
         anyhow::Ok(())

@@ -3,8 +3,9 @@
 //! one straw fire to two cameras of the demo prefecture, one visible (JPEG, colour rules) and one
 //! thermal (radiometric 16-bit PNG, contextual test); the daemon confirms it over frames,
 //! triangulates the two bearings and raises exactly one alert, in the township that contains the
-//! fire. Two more cameras answer a login page and truncated JPEGs: they fail with clear errors
-//! and back off, and the others go on.
+//! fire. Camera a reports its pose the Hikvision way (ISAPI PTZ status XML, zoom mapped to a field
+//! of view through its zoom table), b as JSON. Three more cameras answer a login page, truncated
+//! JPEGs and a cut-off PTZ status: they fail with clear errors and back off, and the others go on.
 
 mod common;
 
@@ -36,6 +37,12 @@ fn sim_camera(id: &str, (lon, lat): (f64, f64), pan_deg: f64, thermal: bool) -> 
 
 fn camera_toml(c: &SimCamera, snapshot: &str, pose_url: Option<&str>) -> String {
     let pose = match pose_url {
+        // The zoom table puts the simulator's reported zoom (4×) at the camera's field of view.
+        Some(u) if u.ends_with("/status") => format!(
+            "pose_url = \"{u}\"\nzoom_fov = [{{ zoom = 1.0, hfov_deg = 120.0, vfov_deg = 90.0 }}, \
+             {{ zoom = 4.0, hfov_deg = {}, vfov_deg = {} }}]\n",
+            c.pose.hfov_deg, c.pose.vfov_deg
+        ),
         Some(u) => format!("pose_url = \"{u}\"\n"),
         None => format!(
             "preset = {{ pan_deg = {}, tilt_deg = {}, hfov_deg = {}, vfov_deg = {} }}\n",
@@ -96,6 +103,12 @@ fn two_cameras_one_fire_one_alert_in_the_right_township() {
         270.0,
         false,
     );
+    let badxml = sim_camera(
+        "badxml",
+        destination(fire.0, fire.1, 270.0, 3_000.0),
+        90.0,
+        false,
+    );
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime
@@ -114,7 +127,13 @@ fn two_cameras_one_fire_one_alert_in_the_right_township() {
                     refraction_k: 0.13,
                     ground_k: 295.0,
                 },
-                vec![a.clone(), b.clone(), html.clone(), cut.clone()],
+                vec![
+                    a.clone(),
+                    b.clone(),
+                    html.clone(),
+                    cut.clone(),
+                    badxml.clone(),
+                ],
                 Credentials {
                     username: "burnwatch".into(),
                     password: PASSWORD.into(),
@@ -124,15 +143,27 @@ fn two_cameras_one_fire_one_alert_in_the_right_township() {
         .unwrap();
     server.set_fault("html", Fault::Html);
     server.set_fault("cut", Fault::Truncated);
+    server.set_fault("badxml", Fault::BrokenStatusXml);
+    server.set_zoom("a", 4.0);
+    server.set_zoom("badxml", 4.0);
 
     let dir = tempfile::tempdir().unwrap();
     let config = samples(dir.path());
     let port = free_port();
     let cameras = [
-        camera_toml(&a, &server.snapshot_url("a"), None),
+        camera_toml(
+            &a,
+            &server.snapshot_url("a"),
+            Some(&server.isapi_status_url("a")),
+        ),
         camera_toml(&b, &server.snapshot_url("b"), Some(&server.pose_url("b"))),
         camera_toml(&html, &server.snapshot_url("html"), None),
         camera_toml(&cut, &server.snapshot_url("cut"), None),
+        camera_toml(
+            &badxml,
+            &server.snapshot_url("badxml"),
+            Some(&server.isapi_status_url("badxml")),
+        ),
     ];
     daemon_config(
         &config,
@@ -235,6 +266,24 @@ fn two_cameras_one_fire_one_alert_in_the_right_township() {
     assert!(
         cut["last_error"].as_str().unwrap_or("").contains("cut off"),
         "{cut}"
+    );
+    // A cut-off PTZ status: no frame is taken without its pose, and the error says why.
+    let badxml = &src["camera:badxml"];
+    assert!(
+        badxml["successes"] == 0 && badxml["failures"].as_u64().unwrap() >= 1,
+        "{badxml}"
+    );
+    assert!(
+        badxml["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ISAPI PTZ status"),
+        "{badxml}"
+    );
+    assert_eq!(server.served("badxml"), 0, "no picture without a pose");
+    assert!(
+        server.pose_requests("badxml") < server.pose_requests("a"),
+        "the camera with a broken status backs off"
     );
     // Backing off: far fewer requests than the 0.3 s interval would make.
     assert!(

@@ -21,6 +21,7 @@ pub mod eval;
 pub mod frame;
 pub mod fusion;
 pub mod geometry;
+pub mod isapi;
 pub mod locate;
 pub mod mask;
 pub mod model;

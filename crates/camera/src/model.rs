@@ -226,18 +226,28 @@ impl OnnxDetector {
             path: d.path.clone(),
             reason: format!("{e:#}"),
         };
-        let input = Tensor::from_shape(&[1, 3, s, s], &data).map_err(err)?;
+        // The letterboxed buffer becomes the input tensor as it is: no second 4.9 MB copy.
+        let input: Tensor = tract_ndarray::Array4::from_shape_vec((1, 3, s, s), data)
+            .map_err(|e| CameraError::Model {
+                path: d.path.clone(),
+                reason: e.to_string(),
+            })?
+            .into();
         let result = self.plan.run(tvec!(input.into_tvalue())).map_err(err)?;
         let out = result[0].to_plain_array_view::<f32>().map_err(err)?;
         let shape = out.shape().to_vec();
         let want = 4 + d.classes.len();
         // (1, 4+C, N) as exported by Ultralytics; (1, N, 4+C) from some converters.
-        let (rows, n, flat): (usize, usize, Vec<f32>) = match shape.as_slice() {
-            [1, r, n] if *r == want => (*r, *n, out.iter().copied().collect()),
+        let (rows, n, transposed): (usize, usize, Vec<f32>) = match shape.as_slice() {
+            [1, r, n] if *r == want => (*r, *n, Vec::new()),
             [1, n, r] if *r == want => (
                 *r,
                 *n,
-                out.permuted_axes(vec![0, 2, 1]).iter().copied().collect(),
+                out.clone()
+                    .permuted_axes(vec![0, 2, 1])
+                    .iter()
+                    .copied()
+                    .collect(),
             ),
             _ => {
                 return Err(CameraError::Model {
@@ -249,7 +259,15 @@ impl OnnxDetector {
                 })
             }
         };
-        Ok(decode_output(&flat, rows, n, d, lb, img.dimensions()))
+        let flat = if transposed.is_empty() {
+            out.as_slice().ok_or_else(|| CameraError::Model {
+                path: d.path.clone(),
+                reason: "output tensor is not contiguous".into(),
+            })?
+        } else {
+            &transposed
+        };
+        Ok(decode_output(flat, rows, n, d, lb, img.dimensions()))
     }
 
     #[cfg(not(feature = "onnx"))]

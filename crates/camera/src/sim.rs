@@ -1,8 +1,8 @@
 //! A camera simulator: synthetic frames of fires in a world seen by tower cameras (the same
 //! pinhole, curvature and refraction model the locator inverts), and an HTTP server that hands
 //! them out the way tower cameras do — Hikvision-style snapshot and pose URLs behind digest
-//! authentication — with faults on demand (HTML login pages, truncated JPEGs, garbage, frames of
-//! the wrong size).
+//! authentication, the pose as JSON or as Hikvision's ISAPI PTZ status XML — with faults on
+//! demand (HTML login pages, truncated JPEGs, garbage, frames of the wrong size, broken XML).
 
 use crate::geometry::{direction_to_pixel, inverse, Direction, Earth, Pose};
 use axum::extract::{Path as UrlPath, State};
@@ -235,6 +235,8 @@ pub enum Fault {
     Garbage,
     /// A 64×48 thumbnail.
     WrongSize,
+    /// Pictures are fine, but the ISAPI PTZ status answer is cut off mid-element.
+    BrokenStatusXml,
 }
 
 /// Digest credentials the simulator demands.
@@ -251,6 +253,8 @@ struct ServerState {
     world: SimWorld,
     cameras: HashMap<String, SimCamera>,
     faults: Mutex<HashMap<String, Fault>>,
+    /// Zoom ratio each camera reports in its ISAPI status (1× unless set).
+    zooms: Mutex<HashMap<String, f64>>,
     credentials: Credentials,
     requests: AtomicU64,
     served: Mutex<HashMap<String, u64>>,
@@ -280,12 +284,41 @@ impl SimServer {
         )
     }
 
+    /// Hikvision ISAPI PTZ status URL of camera `id` (XML: azimuth, elevation, zoom).
+    pub fn isapi_status_url(&self, id: &str) -> String {
+        format!(
+            "http://127.0.0.1:{}/ISAPI/PTZCtrl/channels/{id}/status",
+            self.port
+        )
+    }
+
+    /// The zoom ratio camera `id` reports in its ISAPI status; the frames are rendered with the
+    /// camera's own field of view, which a deployment's zoom table maps this ratio to.
+    pub fn set_zoom(&self, id: &str, zoom: f64) {
+        self.state
+            .zooms
+            .lock()
+            .expect("zooms")
+            .insert(id.to_owned(), zoom);
+    }
+
     pub fn set_fault(&self, id: &str, fault: Fault) {
         self.state
             .faults
             .lock()
             .expect("faults")
             .insert(id.to_owned(), fault);
+    }
+
+    /// Authenticated pose answers (JSON or ISAPI status) served to camera `id` so far.
+    pub fn pose_requests(&self, id: &str) -> u64 {
+        self.state
+            .served
+            .lock()
+            .expect("served")
+            .get(&format!("pose:{id}"))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Authenticated frames served to camera `id` so far.
@@ -377,7 +410,7 @@ async fn picture(
     let seed = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     // Rendering and encoding are CPU work: off the async threads.
     let bytes = tokio::task::spawn_blocking(move || match fault {
-        Fault::None => render_frame(&world, &cam, seed),
+        Fault::None | Fault::BrokenStatusXml => render_frame(&world, &cam, seed),
         Fault::Html => b"<!DOCTYPE html><html><body>Please log in</body></html>".to_vec(),
         Fault::Truncated => {
             let full = render_frame(
@@ -422,6 +455,13 @@ async fn pose(
     if !digest_ok(&headers, &s.credentials) {
         return challenge();
     }
+    if s.cameras.contains_key(&id) {
+        *s.served
+            .lock()
+            .expect("served")
+            .entry(format!("pose:{id}"))
+            .or_default() += 1;
+    }
     match s.cameras.get(&id) {
         Some(c) => axum::Json(serde_json::json!({
             "pan_deg": c.pose.pan_deg,
@@ -432,6 +472,41 @@ async fn pose(
         .into_response(),
         None => (StatusCode::NOT_FOUND, "no such channel").into_response(),
     }
+}
+
+async fn isapi_status(
+    State(s): State<Arc<ServerState>>,
+    UrlPath(id): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !digest_ok(&headers, &s.credentials) {
+        return challenge();
+    }
+    let Some(c) = s.cameras.get(&id) else {
+        return (StatusCode::NOT_FOUND, "no such channel").into_response();
+    };
+    *s.served
+        .lock()
+        .expect("served")
+        .entry(format!("pose:{id}"))
+        .or_default() += 1;
+    let zoom = s
+        .zooms
+        .lock()
+        .expect("zooms")
+        .get(&id)
+        .copied()
+        .unwrap_or(1.0);
+    let mut xml = crate::isapi::ptz_status_xml(&crate::isapi::PtzStatus {
+        azimuth_deg: c.pose.pan_deg,
+        elevation_deg: -c.pose.tilt_deg,
+        zoom,
+    });
+    let broken = s.faults.lock().expect("faults").get(&id) == Some(&Fault::BrokenStatusXml);
+    if broken {
+        xml.truncate(xml.find("<absoluteZoom>").unwrap_or(xml.len() / 2) + 5);
+    }
+    ([(header::CONTENT_TYPE, "application/xml")], xml).into_response()
 }
 
 /// Serves the cameras on `listener` until the runtime stops.
@@ -446,6 +521,7 @@ pub fn serve(
         world,
         cameras: cameras.into_iter().map(|c| (c.id.clone(), c)).collect(),
         faults: Mutex::new(HashMap::new()),
+        zooms: Mutex::new(HashMap::new()),
         credentials,
         requests: AtomicU64::new(0),
         served: Mutex::new(HashMap::new()),
@@ -458,6 +534,10 @@ pub fn serve(
         .route(
             "/ISAPI/PTZCtrl/channels/{id}/pose",
             axum::routing::get(pose),
+        )
+        .route(
+            "/ISAPI/PTZCtrl/channels/{id}/status",
+            axum::routing::get(isapi_status),
         )
         .with_state(state.clone());
     tokio::spawn(async move {

@@ -169,8 +169,14 @@ pub struct CameraConfig {
     pub password_env: Option<String>,
     /// A fixed preset, or…
     pub preset: Option<CameraPreset>,
-    /// …a URL answering the live pose as JSON `{pan_deg, tilt_deg, hfov_deg, vfov_deg}`.
+    /// …a URL answering the live pose: JSON `{pan_deg, tilt_deg, hfov_deg, vfov_deg}`, or
+    /// Hikvision ISAPI `/ISAPI/PTZCtrl/channels/1/status` XML (azimuth, elevation, zoom).
     pub pose_url: Option<String>,
+    /// The lens' field of view at a few zoom ratios, for a pose answer that gives a zoom (ISAPI):
+    /// `[{ zoom = 1.0, hfov_deg = 58.0, vfov_deg = 33.0 }, …]`. Without it the camera is taken
+    /// to have a fixed lens whose field of view is the preset's.
+    #[serde(default)]
+    pub zoom_fov: ZoomFovTable,
     #[serde(default = "default_camera_interval")]
     pub interval_secs: f64,
     #[serde(default = "default_camera_timeout")]
@@ -198,6 +204,81 @@ pub struct CameraConfig {
     pub radiometric_scale_k: f64,
     #[serde(default)]
     pub radiometric_offset_k: f64,
+}
+
+/// One row of a lens' zoom table.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoomFov {
+    /// Zoom ratio, 1.0 = the wide end (ISAPI `absoluteZoom` / 10).
+    pub zoom: f64,
+    pub hfov_deg: f64,
+    pub vfov_deg: f64,
+}
+
+/// A lens' zoom → field-of-view table, zoom ratios rising. Between rows and beyond them the
+/// focal length is taken linear in the zoom ratio (what a zoom ratio is), i.e. 1/tan(fov/2) is
+/// interpolated linearly, and scaled in proportion past either end.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(try_from = "Vec<ZoomFov>")]
+pub struct ZoomFovTable(Vec<ZoomFov>);
+
+impl TryFrom<Vec<ZoomFov>> for ZoomFovTable {
+    type Error = String;
+
+    fn try_from(rows: Vec<ZoomFov>) -> Result<Self, String> {
+        for r in &rows {
+            if !(r.zoom.is_finite() && r.zoom > 0.0) {
+                return Err(format!("zoom_fov: zoom {} is not a positive ratio", r.zoom));
+            }
+            for fov in [r.hfov_deg, r.vfov_deg] {
+                if !(fov > 0.0 && fov < 180.0) {
+                    return Err(format!(
+                        "zoom_fov: field of view {fov}° at zoom {} is not between 0 and 180°",
+                        r.zoom
+                    ));
+                }
+            }
+        }
+        if rows.windows(2).any(|w| w[1].zoom <= w[0].zoom) {
+            return Err("zoom_fov: zoom ratios must rise from row to row".into());
+        }
+        Ok(Self(rows))
+    }
+}
+
+impl ZoomFovTable {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// (hfov, vfov) in degrees at a zoom ratio; None for an empty table or a zoom ≤ 0.
+    pub fn fov_at(&self, zoom: f64) -> Option<(f64, f64)> {
+        let rows = &self.0;
+        if rows.is_empty() || !(zoom.is_finite() && zoom > 0.0) {
+            return None;
+        }
+        if let Some(r) = rows.iter().find(|r| r.zoom == zoom) {
+            return Some((r.hfov_deg, r.vfov_deg));
+        }
+        // Focal length in units of half the frame: 1/tan(fov/2).
+        let k = |fov: f64| 1.0 / (fov.to_radians() / 2.0).tan();
+        let fov = |k: f64| 2.0 * (1.0 / k).atan().to_degrees();
+        let i = rows.partition_point(|r| r.zoom <= zoom);
+        let (kh, kv) = if i == 0 || i == rows.len() {
+            let r = rows[i.saturating_sub(1)];
+            let s = zoom / r.zoom;
+            (k(r.hfov_deg) * s, k(r.vfov_deg) * s)
+        } else {
+            let (a, b) = (rows[i - 1], rows[i]);
+            let t = (zoom - a.zoom) / (b.zoom - a.zoom);
+            (
+                k(a.hfov_deg) + t * (k(b.hfov_deg) - k(a.hfov_deg)),
+                k(a.vfov_deg) + t * (k(b.vfov_deg) - k(a.vfov_deg)),
+            )
+        };
+        Some((fov(kh), fov(kv)))
+    }
 }
 
 /// An always-hot or always-bright region of one camera's view: a rectangle `[x0, y0, x1, y1]`
@@ -375,5 +456,54 @@ mod camera_tests {
         .to_string();
         assert!(e.contains("rectangle"), "{e}");
         assert!(toml::from_str::<FramesConfig>("[fusion]\nhold = 3\n").is_err());
+    }
+}
+
+#[cfg(test)]
+mod zoom_tests {
+    use super::*;
+
+    fn table(text: &str) -> Result<ZoomFovTable, String> {
+        #[derive(Deserialize)]
+        struct T {
+            zoom_fov: ZoomFovTable,
+        }
+        toml::from_str::<T>(text)
+            .map(|t| t.zoom_fov)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn zoom_table_interpolates_focal_length_and_refuses_nonsense() {
+        let t = table(
+            "zoom_fov = [{ zoom = 1.0, hfov_deg = 60.0, vfov_deg = 34.0 },\n\
+             { zoom = 4.0, hfov_deg = 16.0, vfov_deg = 9.0 }]",
+        )
+        .unwrap();
+        assert_eq!(t.fov_at(1.0), Some((60.0, 34.0)));
+        assert_eq!(t.fov_at(4.0), Some((16.0, 9.0)));
+        // Just off a row, the interpolation meets it.
+        let (h, v) = t.fov_at(4.0 - 1e-9).unwrap();
+        assert!((h - 16.0).abs() < 1e-6 && (v - 9.0).abs() < 1e-6, "{h} {v}");
+        // Past the long end the focal length grows with the zoom: 8× halves tan(fov/2) of 4×.
+        let (h8, _) = t.fov_at(8.0).unwrap();
+        let want = 2.0 * (8f64.to_radians().tan() / 2.0).atan().to_degrees();
+        assert!((h8 - want).abs() < 1e-9, "{h8} {want}");
+        // Between rows: narrower than the wide end, wider than the long end.
+        let (h2, _) = t.fov_at(2.0).unwrap();
+        assert!(h2 < 60.0 && h2 > 16.0, "{h2}");
+        assert_eq!(t.fov_at(0.0), None);
+        assert_eq!(ZoomFovTable::default().fov_at(1.0), None);
+        let e = table(
+            "zoom_fov = [{ zoom = 4.0, hfov_deg = 16.0, vfov_deg = 9.0 },\n\
+             { zoom = 1.0, hfov_deg = 60.0, vfov_deg = 34.0 }]",
+        )
+        .unwrap_err();
+        assert!(e.contains("rise"), "{e}");
+        let e =
+            table("zoom_fov = [{ zoom = 1.0, hfov_deg = 200.0, vfov_deg = 34.0 }]").unwrap_err();
+        assert!(e.contains("200"), "{e}");
+        let e = table("zoom_fov = [{ zoom = 1.0, hfov = 60.0, vfov_deg = 34.0 }]").unwrap_err();
+        assert!(e.contains("hfov"), "{e}");
     }
 }

@@ -39,6 +39,10 @@ pub enum CameraError {
     NotImage(usize, String),
     #[error("the pose answer is not {{pan_deg, tilt_deg, hfov_deg, vfov_deg}}: {0}")]
     Pose(String),
+    #[error("the ISAPI PTZ status cannot be read: {0}")]
+    PtzStatus(#[from] burnwatch_camera::isapi::IsapiError),
+    #[error("the camera reports zoom {zoom}×: {reason}")]
+    Zoom { zoom: f64, reason: String },
     #[error("cannot keep the frame: {0}")]
     Io(#[from] std::io::Error),
     #[error("the frame cannot be used: {0}")]
@@ -185,8 +189,7 @@ impl CameraSource {
     async fn pose(&self) -> Result<Pose, CameraError> {
         if let Some(url) = &self.config.pose_url {
             let text = self.get(url).await?.text().await?;
-            return serde_json::from_str::<Pose>(&text)
-                .map_err(|e| CameraError::Pose(e.to_string()));
+            return parse_pose(&text, &self.config);
         }
         self.config
             .preset
@@ -249,6 +252,49 @@ impl CameraSource {
             bytes: bytes.to_vec(),
         }))
     }
+}
+
+/// A live pose answer, its format told by content: Hikvision ISAPI PTZ status XML (azimuth,
+/// elevation and zoom, the field of view from the camera's `zoom_fov` table), or JSON
+/// `{pan_deg, tilt_deg, hfov_deg, vfov_deg}`.
+pub fn parse_pose(text: &str, camera: &CameraConfig) -> Result<Pose, CameraError> {
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    if !body.starts_with('<') {
+        return serde_json::from_str::<Pose>(body).map_err(|e| CameraError::Pose(e.to_string()));
+    }
+    let status = burnwatch_camera::isapi::parse_ptz_status(body)?;
+    let (hfov_deg, vfov_deg) = if camera.zoom_fov.is_empty() {
+        // No table: a fixed lens, whose field of view the preset gives. A zooming camera
+        // without a table would be located with the wrong field of view: refuse it.
+        let preset = camera.preset.ok_or_else(|| CameraError::Zoom {
+            zoom: status.zoom,
+            reason:
+                "the camera has neither a zoom_fov table nor a preset to give its field of view"
+                    .into(),
+        })?;
+        if (status.zoom - 1.0).abs() > 0.05 {
+            return Err(CameraError::Zoom {
+                zoom: status.zoom,
+                reason: "a zoom lens needs a zoom_fov table (the preset's field of view is the fixed lens')"
+                    .into(),
+            });
+        }
+        (preset.hfov_deg, preset.vfov_deg)
+    } else {
+        camera
+            .zoom_fov
+            .fov_at(status.zoom)
+            .ok_or_else(|| CameraError::Zoom {
+                zoom: status.zoom,
+                reason: "not a zoom ratio".into(),
+            })?
+    };
+    Ok(Pose {
+        pan_deg: status.azimuth_deg,
+        tilt_deg: status.tilt_deg(),
+        hfov_deg,
+        vfov_deg,
+    })
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -424,4 +470,132 @@ async fn deliver(
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burnwatch_camera::sim::{self, Credentials, Fault, SimCamera, SimFire, SimWorld};
+
+    fn camera(extra: serde_json::Value) -> CameraConfig {
+        let mut c = serde_json::json!({
+            "id": "h1", "name": "塔h1", "lon": 116.5, "lat": 35.1, "height_m": 40.0,
+            "kind": "visible", "snapshot_url": "http://127.0.0.1:1/picture",
+        });
+        for (k, v) in extra.as_object().expect("object") {
+            c[k] = v.clone();
+        }
+        serde_json::from_value(c).expect("camera config")
+    }
+
+    const STATUS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+        <PTZStatus version=\"2.0\" xmlns=\"http://www.hikvision.com/ver20/XMLSchema\">\n\
+        <AbsoluteHigh><elevation>15</elevation><azimuth>2705</azimuth>\
+        <absoluteZoom>40</absoluteZoom></AbsoluteHigh></PTZStatus>\n";
+
+    #[test]
+    fn the_pose_format_is_told_by_content() {
+        let table = serde_json::json!({ "zoom_fov": [
+            { "zoom": 1.0, "hfov_deg": 60.0, "vfov_deg": 34.0 },
+            { "zoom": 4.0, "hfov_deg": 16.0, "vfov_deg": 9.0 },
+        ]});
+        let c = camera(table);
+        let p = parse_pose(STATUS, &c).unwrap();
+        assert_eq!(
+            (p.pan_deg, p.tilt_deg, p.hfov_deg, p.vfov_deg),
+            (270.5, -1.5, 16.0, 9.0)
+        );
+        let json = r#"{"pan_deg": 10.0, "tilt_deg": -0.5, "hfov_deg": 50.0, "vfov_deg": 30.0}"#;
+        assert_eq!(parse_pose(json, &c).unwrap().hfov_deg, 50.0);
+        // A fixed lens (zoom 1×) without a table takes the preset's field of view; a zoomed
+        // camera without one is refused rather than located with the wrong field of view.
+        let fixed = camera(serde_json::json!({ "preset": {
+            "pan_deg": 0.0, "tilt_deg": 0.0, "hfov_deg": 25.0, "vfov_deg": 19.0 } }));
+        let one = STATUS.replace(">40<", ">10<");
+        assert_eq!(parse_pose(&one, &fixed).unwrap().hfov_deg, 25.0);
+        let e = parse_pose(STATUS, &fixed).unwrap_err();
+        assert!(matches!(e, CameraError::Zoom { .. }), "{e}");
+        assert!(e.to_string().contains("zoom_fov"), "{e}");
+        let e = parse_pose("<PTZStatus><AbsoluteHigh>", &c).unwrap_err();
+        assert!(e.to_string().contains("ISAPI PTZ status"), "{e}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_daemon_reads_a_hikvision_pose_and_refuses_broken_xml() {
+        let cam = |id: &str| SimCamera {
+            id: id.into(),
+            lon: 116.52,
+            lat: 35.08,
+            height_m: 40.0,
+            pose: burnwatch_camera::Pose {
+                pan_deg: 212.3,
+                tilt_deg: -1.2,
+                hfov_deg: 16.0,
+                vfov_deg: 9.0,
+            },
+            width: 320,
+            height: 240,
+            thermal: false,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = sim::serve(
+            listener,
+            SimWorld {
+                fires: vec![SimFire {
+                    lon: 116.55,
+                    lat: 35.05,
+                    width_m: 30.0,
+                    flame_height_m: 6.0,
+                    temp_k: 900.0,
+                }],
+                refraction_k: 0.13,
+                ground_k: 295.0,
+            },
+            vec![cam("good"), cam("bad")],
+            Credentials {
+                username: "burnwatch".into(),
+                password: "hik-pass".into(),
+            },
+        )
+        .unwrap();
+        server.set_zoom("good", 4.0);
+        server.set_zoom("bad", 4.0);
+        server.set_fault("bad", Fault::BrokenStatusXml);
+        // A variable of its own: no other test reads or sets it.
+        std::env::set_var("BW_TEST_ISAPI_POSE_PASSWORD", "hik-pass");
+        let config = |id: &str| {
+            camera(serde_json::json!({
+                "id": id,
+                "snapshot_url": server.snapshot_url(id),
+                "pose_url": server.isapi_status_url(id),
+                "auth": "digest",
+                "username": "burnwatch",
+                "password_env": "BW_TEST_ISAPI_POSE_PASSWORD",
+                "zoom_fov": [{ "zoom": 1.0, "hfov_deg": 58.0, "vfov_deg": 34.0 },
+                             { "zoom": 4.0, "hfov_deg": 16.0, "vfov_deg": 9.0 }],
+            }))
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut good = CameraSource::new(config("good"), dir.path()).unwrap();
+        let kept = good.capture().await.unwrap().expect("a new frame");
+        let p = kept.meta.pose;
+        assert!((p.pan_deg - 212.3).abs() < 1e-9, "{p:?}");
+        assert!((p.tilt_deg + 1.2).abs() < 1e-9, "{p:?}");
+        assert_eq!((p.hfov_deg, p.vfov_deg), (16.0, 9.0));
+        // The sidecar carries the pose read from the XML.
+        let sidecar = kept.path.with_extension("json");
+        let meta: FrameMeta =
+            serde_json::from_str(&std::fs::read_to_string(sidecar).unwrap()).unwrap();
+        assert_eq!(meta.pose, p);
+
+        let mut bad = CameraSource::new(config("bad"), dir.path()).unwrap();
+        let e = bad.capture().await.unwrap_err();
+        assert!(matches!(e, CameraError::PtzStatus(_)), "{e}");
+        assert!(e.to_string().contains("not well-formed XML"), "{e}");
+        // No frame is kept without a pose.
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("bad")).unwrap().count(),
+            0
+        );
+    }
 }
