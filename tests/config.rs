@@ -10,7 +10,12 @@ fn the_deployment_example_and_the_demo_config_load() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let example = Config::load(&root.join("scripts/deploy/burnwatch.example.toml")).unwrap();
     assert_eq!(example.firms.as_ref().unwrap().products.len(), 4);
-    assert_eq!(example.cameras.len(), 1);
+    assert_eq!(example.cameras.len(), 2);
+    // The PTZ camera's lens table gives its field of view at any zoom it reports.
+    let (hfov, _) = example.cameras[1].zoom_fov.fov_at(10.0).unwrap();
+    assert!((hfov - 6.3).abs() < 1e-9);
+    let (wider, _) = example.cameras[1].zoom_fov.fov_at(5.0).unwrap();
+    assert!(wider > 6.3 && wider < 58.3);
     assert_eq!(example.notify.channels.len(), 4);
     let email = &example.notify.channels[3];
     assert_eq!(
