@@ -34,8 +34,11 @@ const TOKEN_HOURS: i64 = 16;
 pub struct ApiState {
     /// The API's own connections; SQLite in WAL mode lets them read side by side while the
     /// worker writes. Requests take them in turn.
-    stores: Arc<Vec<Mutex<Pooled>>>,
-    next: Arc<std::sync::atomic::AtomicUsize>,
+    /// Idle connections; a request holds a permit while it uses one, so no more blocking
+    /// threads run store work than there are connections (more would only queue on locks and
+    /// crowd the two cores, which shows as tail latency).
+    stores: Arc<Mutex<Vec<Pooled>>>,
+    permits: Arc<tokio::sync::Semaphore>,
     /// Moves on whenever anything may have been written to the store (by the worker, the CLI
     /// or this server), so a cached answer is served only while the data it came from holds.
     epoch: Arc<AtomicU64>,
@@ -85,19 +88,17 @@ pub enum LiftError {
 impl ApiState {
     pub fn open(config: &burnwatch_core::Config) -> Result<Self, StoreError> {
         Ok(Self {
-            stores: Arc::new(
+            stores: Arc::new(Mutex::new(
                 (0..CONNECTIONS)
                     .map(|_| {
-                        SqliteStore::open(&config.store.path).map(|store| {
-                            Mutex::new(Pooled {
-                                store,
-                                data_version: -1,
-                            })
+                        SqliteStore::open(&config.store.path).map(|store| Pooled {
+                            store,
+                            data_version: -1,
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()?,
-            ),
-            next: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            )),
+            permits: Arc::new(tokio::sync::Semaphore::new(CONNECTIONS)),
             epoch: Arc::new(AtomicU64::new(0)),
             queues: Arc::new(Mutex::new(HashMap::new())),
             patrol: config.patrol.clone(),
@@ -122,26 +123,50 @@ impl ApiState {
         &self,
         f: impl FnOnce(&mut SqliteStore, u64) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
         let stores = self.stores.clone();
         let epoch = self.epoch.clone();
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % stores.len();
+        // Everything after the permit happens on the blocking thread, which puts the connection
+        // back before it lets the permit go: a request whose client hangs up (its future is
+        // dropped at the await below) must not take a connection with it.
         tokio::task::spawn_blocking(move || {
-            let mut guard = stores[i].lock().unwrap_or_else(|e| e.into_inner());
-            let pooled = &mut *guard;
-            let version: i64 = pooled
-                .store
-                .connection()
-                .query_row("PRAGMA data_version", [], |r| r.get(0))
-                .map_err(|e| ApiError::internal(e.to_string()))?;
-            if version != pooled.data_version {
-                pooled.data_version = version;
-                epoch.fetch_add(1, Ordering::SeqCst);
-            }
-            let changes = pooled.store.connection().total_changes();
-            let result = f(&mut pooled.store, epoch.load(Ordering::SeqCst));
-            if pooled.store.connection().total_changes() != changes {
-                epoch.fetch_add(1, Ordering::SeqCst);
-            }
+            let mut pooled = stores
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop()
+                .expect("an idle connection for every permit");
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let version: i64 = pooled
+                    .store
+                    .connection()
+                    .query_row("PRAGMA data_version", [], |r| r.get(0))
+                    .map_err(|e| ApiError::internal(e.to_string()))?;
+                if version != pooled.data_version {
+                    pooled.data_version = version;
+                    epoch.fetch_add(1, Ordering::SeqCst);
+                }
+                let changes = pooled.store.connection().total_changes();
+                let result = f(&mut pooled.store, epoch.load(Ordering::SeqCst));
+                if pooled.store.connection().total_changes() != changes {
+                    epoch.fetch_add(1, Ordering::SeqCst);
+                }
+                result
+            }))
+            .unwrap_or_else(|_| {
+                Err(ApiError::internal(
+                    "the request's store work panicked".into(),
+                ))
+            });
+            stores
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(pooled);
+            drop(permit);
             result
         })
         .await
