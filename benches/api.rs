@@ -5,7 +5,8 @@
 //! load generator share this machine's 2 cores. The load comes from wrk when it is installed
 //! (`apt-get install wrk`), otherwise from clients in this process.
 //!
-//! `cargo bench --bench api`. Target: ≥ 5,000 req/s at p99 ≤ 20 ms.
+//! `cargo bench --bench api`. Target: ≥ 5,000 req/s at p99 ≤ 20 ms (the paced row offers exactly
+//! that rate; the wrk rows show where the machine saturates).
 
 use burnwatch_core::Config;
 use burnwatch_pipeline::{Pipeline, ProductFlagFilter, Routing};
@@ -16,6 +17,8 @@ use std::time::{Duration, Instant};
 const CLIENTS: usize = 64;
 const SECONDS: u64 = 5;
 const SSE_CLIENTS: usize = 1000;
+/// The issue's target rate for the paced run.
+const TARGET_RATE: f64 = 5000.0;
 
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -123,6 +126,37 @@ fn main() {
         println!(
             "  {label:<16} {:>7.0} req/s; latency p50 {:.2} ms, p99 {:.2} ms ({}; {commits} commits)",
             result.per_s, result.p50_ms, result.p99_ms, result.generator
+        );
+    }
+    // The target as the issue states it: 5,000 requests a second offered, paced, while another
+    // process commits 10 times a second. Latency counts from when each request was due, so a
+    // request held up behind a slow one is charged for the wait.
+    for commits_per_s in [0u64, 10] {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (stop_w, db) = (stop.clone(), config.store.path.clone());
+        let writer = std::thread::spawn(move || {
+            let store = SqliteStore::open(&db).expect("writer store");
+            while commits_per_s > 0 && !stop_w.load(std::sync::atomic::Ordering::Relaxed) {
+                store
+                    .connection()
+                    .execute("UPDATE alerts SET updated_at = updated_at WHERE id = 1", [])
+                    .expect("write");
+                std::thread::sleep(Duration::from_millis(1000 / commits_per_s.max(1)));
+            }
+        });
+        // Its own runtime and thread, as a separate load process would be: generator tasks on
+        // the server's two workers would charge their own scheduling to the server.
+        let generator = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("generator runtime");
+        let r = generator.block_on(paced(&url, &token, TARGET_RATE));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        writer.join().expect("writer");
+        println!(
+            "  offered {TARGET_RATE:.0} req/s, {commits_per_s} commits/s: served {:.0} req/s; latency from due time p50 {:.2} ms, p99 {:.2} ms ({})",
+            r.per_s, r.p50_ms, r.p99_ms, r.generator
         );
     }
     // SSE fan-out: a duty officer's 1,000 open consoles, one change, every client told.
@@ -283,5 +317,74 @@ async fn load(url: &str, token: &str) -> Load {
         p50_ms: pct(0.5),
         p99_ms: pct(0.99),
         generator: "in-process reqwest clients",
+    }
+}
+
+/// A paced generator: each of the clients sends on its own schedule, together `rate` requests a
+/// second, and each latency runs from the moment its request was due. Plain keep-alive HTTP/1.1
+/// over a socket: an HTTP client library costs more CPU per request than the server under test,
+/// and on two shared cores that would be measured as server latency.
+async fn paced(url: &str, token: &str, rate: f64) -> Load {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (addr, path) = rest.split_at(rest.find('/').expect("a path"));
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n")
+            .into_bytes();
+    let interval = Duration::from_secs_f64(CLIENTS as f64 / rate);
+    let start = tokio::time::Instant::now() + Duration::from_millis(300);
+    let end = start + Duration::from_secs(SECONDS);
+    let mut tasks = Vec::new();
+    for i in 0..CLIENTS {
+        let (addr, request) = (addr.to_owned(), request.clone());
+        let offset = interval.mul_f64(i as f64 / CLIENTS as f64);
+        tasks.push(tokio::spawn(async move {
+            let socket = tokio::net::TcpStream::connect(&addr)
+                .await
+                .expect("connect");
+            socket.set_nodelay(true).expect("nodelay");
+            let mut conn = tokio::io::BufReader::new(socket);
+            let mut lat = Vec::new();
+            let mut due = start + offset;
+            let mut line = String::new();
+            let mut body = Vec::new();
+            while due < end {
+                tokio::time::sleep_until(due).await;
+                conn.get_mut().write_all(&request).await.expect("send");
+                let mut length = 0usize;
+                let mut status_ok = false;
+                loop {
+                    line.clear();
+                    conn.read_line(&mut line).await.expect("read");
+                    if line.starts_with("HTTP/1.1 ") {
+                        status_ok = line.starts_with("HTTP/1.1 200");
+                    } else if let Some((k, v)) = line.split_once(':') {
+                        if k.eq_ignore_ascii_case("content-length") {
+                            length = v.trim().parse().expect("a length");
+                        }
+                    } else if line == "\r\n" {
+                        break;
+                    }
+                }
+                assert!(status_ok, "a 200 answer");
+                body.resize(length, 0);
+                conn.read_exact(&mut body).await.expect("body");
+                lat.push(due.elapsed());
+                due += interval;
+            }
+            lat
+        }));
+    }
+    let mut l = Vec::new();
+    for t in tasks {
+        l.extend(t.await.expect("task"));
+    }
+    l.sort();
+    let pct = |p: f64| l[((l.len() as f64 * p) as usize).min(l.len() - 1)].as_secs_f64() * 1e3;
+    Load {
+        per_s: l.len() as f64 / SECONDS as f64,
+        p50_ms: pct(0.5),
+        p99_ms: pct(0.99),
+        generator: "paced keep-alive sockets on their own thread",
     }
 }
