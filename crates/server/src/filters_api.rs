@@ -62,38 +62,30 @@ impl From<FilterError> for ApiError {
     fn from(e: FilterError) -> Self {
         match e {
             FilterError::Store(e) => e.into(),
-            FilterError::Silence(m) => bad_request("invalid_silence", m),
+            FilterError::Silence(m) => ApiError::bad_request("invalid_silence", m),
             other => Self::internal(other.to_string()),
         }
     }
 }
 
-fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, code, message)
-}
-
-fn forbidden(message: &str) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
-}
-
 fn parse_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse()
-        .map_err(|_| bad_request("bad_id", format!("{raw:?} is not a numeric id")))
+        .map_err(|_| ApiError::bad_request("bad_id", format!("{raw:?} is not a numeric id")))
 }
 
 fn may_read(user: &User) -> Result<(), ApiError> {
     match user.role {
         Role::DutyOfficer | Role::Admin | Role::Auditor => Ok(()),
-        Role::Patrol | Role::CountySupervisor => {
-            Err(forbidden("your role cannot see the filter's settings"))
-        }
+        Role::Patrol | Role::CountySupervisor => Err(ApiError::forbidden(
+            "your role cannot see the filter's settings",
+        )),
     }
 }
 
 fn may_change(user: &User) -> Result<(), ApiError> {
     match user.role {
         Role::DutyOfficer | Role::Admin => Ok(()),
-        _ => Err(forbidden("your role cannot change the filter")),
+        _ => Err(ApiError::forbidden("your role cannot change the filter")),
     }
 }
 
@@ -230,7 +222,7 @@ fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, A
         DateTime::parse_from_rfc3339(s.trim())
             .map(|t| t.with_timezone(&Utc))
             .map_err(|e| {
-                bad_request(
+                ApiError::bad_request(
                     "bad_time",
                     format!("{field} {s:?} is not an RFC 3339 time: {e}"),
                 )
@@ -254,14 +246,14 @@ async fn add_silence(
         },
         (None, Some(p)) => {
             serde_json::from_value(serde_json::json!({ "polygon": p })).map_err(|e| {
-                bad_request(
+                ApiError::bad_request(
                     "invalid_silence",
                     format!("polygon: not a GeoJSON geometry: {e}"),
                 )
             })?
         }
         _ => {
-            return Err(bad_request(
+            return Err(ApiError::bad_request(
                 "invalid_silence",
                 "an area is required: either circle {lon, lat, radius_km} or polygon (GeoJSON)",
             ))
@@ -323,7 +315,7 @@ async fn list_candidates(
         .as_deref()
         .map(|s| {
             CandidateStatus::parse(s).ok_or_else(|| {
-                bad_request(
+                ApiError::bad_request(
                     "bad_status",
                     format!("unknown candidate status {s:?}; one of pending, approved, rejected"),
                 )

@@ -218,6 +218,16 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// A request the server cannot take as it is: 400 with its own code.
+    fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// The caller's role may not do this: 403.
+    fn forbidden(message: &str) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,

@@ -49,17 +49,9 @@ impl From<StatsError> for ApiError {
     }
 }
 
-fn bad(code: &'static str, message: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, code, message)
-}
-
-fn forbidden(message: &str) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
-}
-
 fn date(name: &str, s: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        bad(
+        ApiError::bad_request(
             "bad_date",
             format!("{name}={s:?} is not a date like 2025-06-10"),
         )
@@ -68,7 +60,8 @@ fn date(name: &str, s: &str) -> Result<NaiveDate, ApiError> {
 
 fn lang(s: Option<&str>) -> Result<Lang, ApiError> {
     s.map_or(Ok(Lang::Zh), |s| {
-        Lang::parse(s).ok_or_else(|| bad("bad_lang", format!("lang={s:?}: zh or en")))
+        Lang::parse(s)
+            .ok_or_else(|| ApiError::bad_request("bad_lang", format!("lang={s:?}: zh or en")))
     })
 }
 
@@ -80,14 +73,13 @@ fn scoped_region(
     store: &burnwatch_store::SqliteStore,
 ) -> Result<Option<String>, ApiError> {
     match user.role {
-        Role::Patrol => Err(forbidden(
+        Role::Patrol => Err(ApiError::forbidden(
             "statistics are for county supervisors, duty officers, auditors and admins",
         )),
         Role::CountySupervisor => {
-            let county = user
-                .region_id
-                .clone()
-                .ok_or_else(|| forbidden("this county supervisor account has no county"))?;
+            let county = user.region_id.clone().ok_or_else(|| {
+                ApiError::forbidden("this county supervisor account has no county")
+            })?;
             let Some(asked) = asked else {
                 return Ok(Some(county));
             };
@@ -101,7 +93,7 @@ fn scoped_region(
             if within {
                 Ok(Some(asked))
             } else {
-                Err(forbidden("that region is outside your county"))
+                Err(ApiError::forbidden("that region is outside your county"))
             }
         }
         Role::DutyOfficer | Role::Auditor | Role::Admin => Ok(asked),
@@ -127,13 +119,13 @@ fn period(q: &StatsQuery) -> Result<PeriodSpec, ApiError> {
     match (&q.season, &q.from, &q.to) {
         (Some(name), None, None) => Ok(PeriodSpec::season(name, q.year)),
         (None, Some(from), Some(to)) => Ok(PeriodSpec::dates(date("from", from)?, date("to", to)?)),
-        (Some(_), _, _) => Err(bad(
+        (Some(_), _, _) => Err(ApiError::bad_request(
             "bad_period",
-            "give either season (and year) or from and to, not both".into(),
+            "give either season (and year) or from and to, not both",
         )),
-        _ => Err(bad(
+        _ => Err(ApiError::bad_request(
             "bad_period",
-            "give from and to (YYYY-MM-DD), or season".into(),
+            "give from and to (YYYY-MM-DD), or season",
         )),
     }
 }
@@ -147,7 +139,7 @@ async fn stats(
     let by = match q.by.as_deref() {
         None => GroupBy::County,
         Some(b) => GroupBy::parse(b).ok_or_else(|| {
-            bad(
+            ApiError::bad_request(
                 "bad_group",
                 format!("by={b:?}: prefecture, county or township"),
             )
@@ -156,7 +148,7 @@ async fn stats(
     let format = match q.format.as_deref() {
         None => StatsFormat::Json,
         Some(f) => StatsFormat::parse(f).ok_or_else(|| {
-            bad(
+            ApiError::bad_request(
                 "bad_format",
                 format!("format={f:?}: json, csv, xlsx or table"),
             )
@@ -169,7 +161,12 @@ async fn stats(
         .map(|s| {
             DateTime::parse_from_rfc3339(s.trim())
                 .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| bad("bad_time", format!("as_of={s:?} is not an RFC 3339 time")))
+                .map_err(|_| {
+                    ApiError::bad_request(
+                        "bad_time",
+                        format!("as_of={s:?} is not an RFC 3339 time"),
+                    )
+                })
         })
         .transpose()?;
     let reports = state.reports.clone();
@@ -227,7 +224,7 @@ async fn seasons(
     Caller(user): Caller,
 ) -> Result<Json<Vec<SeasonView>>, ApiError> {
     if user.role == Role::Patrol {
-        return Err(forbidden(
+        return Err(ApiError::forbidden(
             "statistics are for county supervisors, duty officers, auditors and admins",
         ));
     }
@@ -261,7 +258,7 @@ async fn daily_bulletin(
     ApiQuery(q): ApiQuery<BulletinQuery>,
 ) -> Result<Response, ApiError> {
     if !matches!(user.role, Role::DutyOfficer | Role::Auditor | Role::Admin) {
-        return Err(forbidden(
+        return Err(ApiError::forbidden(
             "the bulletin covers the whole prefecture: duty officers, auditors and admins",
         ));
     }
@@ -384,7 +381,7 @@ async fn exports(
     let format = match q.format.as_deref() {
         None => ExportFormat::Csv,
         Some(f) => ExportFormat::parse(f).ok_or_else(|| {
-            bad(
+            ApiError::bad_request(
                 "bad_format",
                 format!("format={f:?}: csv, xlsx, geojson or kml"),
             )

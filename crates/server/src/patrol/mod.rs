@@ -89,18 +89,10 @@ impl From<VerificationError> for ApiError {
     }
 }
 
-fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, code, message)
-}
-
-fn forbidden(message: &str) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
-}
-
 /// Path ids are parsed here so a malformed one gets the same JSON error shape as everything else.
 fn parse_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse()
-        .map_err(|_| bad_request("bad_id", format!("{raw:?} is not a numeric id")))
+        .map_err(|_| ApiError::bad_request("bad_id", format!("{raw:?} is not a numeric id")))
 }
 
 /// The alert if the caller may see it (404 otherwise, so nothing leaks about other townships).
@@ -115,7 +107,7 @@ fn visible_alert(s: &impl Store, user: &User, id: i64) -> Result<AlertView, ApiE
 fn actionable_alert(s: &impl Store, user: &User, id: i64) -> Result<AlertView, ApiError> {
     let alert = visible_alert(s, user, id)?;
     if !can_act(user, &alert) {
-        return Err(forbidden("your role cannot change this alert"));
+        return Err(ApiError::forbidden("your role cannot change this alert"));
     }
     Ok(alert)
 }
@@ -140,8 +132,9 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<
     let mut out = Vec::with_capacity(declared.unwrap_or(0).min(limit as u64) as usize);
     let mut chunks = body.into_data_stream();
     while let Some(chunk) = chunks.next().await {
-        let chunk =
-            chunk.map_err(|e| bad_request("bad_body", format!("reading the body failed: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request("bad_body", format!("reading the body failed: {e}"))
+        })?;
         if out.len() + chunk.len() > limit {
             return Err(too_large());
         }
@@ -153,7 +146,7 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<
 async fn read_json<T: DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, ApiError> {
     let bytes = read_body(headers, body, MAX_JSON_BYTES).await?;
     serde_json::from_slice(&bytes)
-        .map_err(|e| bad_request("bad_json", format!("invalid JSON body: {e}")))
+        .map_err(|e| ApiError::bad_request("bad_json", format!("invalid JSON body: {e}")))
 }
 
 #[derive(Serialize)]
@@ -331,14 +324,16 @@ fn device_fix(query: Option<&str>) -> Result<DeviceFix, ApiError> {
             v.parse::<f64>()
                 .ok()
                 .filter(|x| x.is_finite())
-                .ok_or_else(|| bad_request("bad_query", format!("{k}={v:?} is not a number")))
+                .ok_or_else(|| {
+                    ApiError::bad_request("bad_query", format!("{k}={v:?} is not a number"))
+                })
         };
         match k {
             "lon" => lon = Some(num()?).filter(|x: &f64| x.abs() <= 180.0),
             "lat" => lat = Some(num()?).filter(|x: &f64| x.abs() <= 90.0),
             "acc" => acc = Some(num()?).filter(|x: &f64| *x >= 0.0),
             _ => {
-                return Err(bad_request(
+                return Err(ApiError::bad_request(
                     "bad_query",
                     format!("unknown parameter {k:?}; expected lon, lat, acc"),
                 ))
@@ -348,7 +343,7 @@ fn device_fix(query: Option<&str>) -> Result<DeviceFix, ApiError> {
     match (lon, lat) {
         (Some(lon), Some(lat)) => Ok((Some((lon, lat)), acc)),
         (None, None) => Ok((None, None)),
-        _ => Err(bad_request(
+        _ => Err(ApiError::bad_request(
             "bad_query",
             "lon and lat go together, each within its range",
         )),
@@ -430,7 +425,7 @@ async fn upload_photo(
     let root = photos_root(&shared.config, db_path.as_deref())?;
     let bytes = read_body(&headers, body, shared.config.max_photo_bytes).await?;
     if bytes.is_empty() {
-        return Err(bad_request(
+        return Err(ApiError::bad_request(
             "empty_body",
             "send the photo as the request body",
         ));
@@ -582,7 +577,7 @@ struct ActionResponse {
 
 fn text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
     match v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
-        Some(s) if s.chars().count() > max => Err(bad_request(
+        Some(s) if s.chars().count() > max => Err(ApiError::bad_request(
             "bad_field",
             format!("{field} is longer than {max} characters"),
         )),
@@ -592,7 +587,7 @@ fn text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>, Ap
 
 fn amount(field: &str, v: Option<f64>, max: f64) -> Result<Option<f64>, ApiError> {
     match v {
-        Some(x) if !(x.is_finite() && (0.0..=max).contains(&x)) => Err(bad_request(
+        Some(x) if !(x.is_finite() && (0.0..=max).contains(&x)) => Err(ApiError::bad_request(
             "bad_field",
             format!("{field} must be between 0 and {max}, got {x}"),
         )),
@@ -617,19 +612,21 @@ async fn action(
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
     if !id_ok {
-        return Err(bad_request(
+        return Err(ApiError::bad_request(
             "bad_action_id",
             "action_id must be 8 to 64 of A-Z a-z 0-9 - _",
         ));
     }
-    let to = AlertState::parse(&b.to)
-        .ok_or_else(|| bad_request("bad_state", format!("unknown alert state {:?}", b.to)))?;
+    let to = AlertState::parse(&b.to).ok_or_else(|| {
+        ApiError::bad_request("bad_state", format!("unknown alert state {:?}", b.to))
+    })?;
     let outcome = b
         .outcome
         .as_deref()
         .map(|o| {
-            Outcome::parse(o)
-                .ok_or_else(|| bad_request("bad_outcome", format!("unknown outcome {o:?}")))
+            Outcome::parse(o).ok_or_else(|| {
+                ApiError::bad_request("bad_outcome", format!("unknown outcome {o:?}"))
+            })
         })
         .transpose()?;
     let request = ActionRequest {
@@ -712,7 +709,7 @@ async fn review(
     let id = parse_id(&id)?;
     let b: ReviewBody = read_json(&headers, body).await?;
     let review_state = burnwatch_store::ReviewState::parse(&b.state).ok_or_else(|| {
-        bad_request(
+        ApiError::bad_request(
             "bad_review_state",
             format!(
                 "unknown review state {:?}; one of approved, has_issues, rejected",
@@ -726,7 +723,7 @@ async fn review(
             visible_alert(s, &user, id)?;
             // The team that verified does not review itself; auditors only read.
             if matches!(user.role, Role::Patrol | Role::Auditor) {
-                return Err(forbidden(
+                return Err(ApiError::forbidden(
                     "reviews are made by the county or the prefecture",
                 ));
             }
