@@ -8,8 +8,6 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use common::*;
-use md5::{Digest, Md5};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -26,40 +24,13 @@ fn jpeg(shade: u8) -> Vec<u8> {
     out.into_inner()
 }
 
-fn md5_hex(s: &str) -> String {
-    Md5::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// RFC 2617 digest check with qop=auth, as a Hikvision camera does it.
+/// The credentials the daemon is configured with below.
 fn digest_ok(headers: &HeaderMap) -> bool {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
+    let credentials = burnwatch_camera::sim::Credentials {
+        username: "burnwatch".into(),
+        password: PASSWORD.into(),
     };
-    let Some(params) = value.strip_prefix("Digest ") else {
-        return false;
-    };
-    let fields: HashMap<String, String> = params
-        .split(',')
-        .filter_map(|kv| kv.trim().split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
-        .collect();
-    let f = |k: &str| fields.get(k).cloned().unwrap_or_default();
-    let ha1 = md5_hex(&format!("{}:{REALM}:{PASSWORD}", f("username")));
-    let ha2 = md5_hex(&format!("GET:{}", f("uri")));
-    let expected = md5_hex(&format!(
-        "{ha1}:{}:{}:{}:{}:{ha2}",
-        f("nonce"),
-        f("nc"),
-        f("cnonce"),
-        f("qop")
-    ));
-    f("username") == "burnwatch" && f("nonce") == NONCE && f("response") == expected
+    burnwatch_camera::sim::digest_authorized(headers, REALM, NONCE, &credentials)
 }
 
 struct Camera {
